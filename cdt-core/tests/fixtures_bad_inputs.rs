@@ -1,0 +1,97 @@
+//! Every bad input file in the shared fixture folder gives the typed error, location and
+//! message its folder's EXPECTED.tsv promises, and never a panic. The same tables are read by
+//! the Python and C tests.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cdt_core::Error;
+use cdt_core::candidates::CandidatesList;
+use cdt_core::model::Inventory;
+use common::{expected_table, fixtures};
+
+/// Checks every row of `dir`'s table against `load`, and that every file has a row.
+fn check_folder(dir: &Path, load: impl Fn(&Path) -> Result<(), Error>) {
+    let table = expected_table(dir);
+    let mut listed = BTreeSet::new();
+    for row in &table {
+        let [file, kind, line, object, message] = &row[..] else {
+            panic!("{}: malformed EXPECTED row {row:?}", dir.display());
+        };
+        listed.insert(file.clone());
+        let path = dir.join(file);
+        let err = load(&path).expect_err(file);
+        assert_eq!(format!("{:?}", err.kind()), *kind, "{file}: {err}");
+        let d = err
+            .diagnostics()
+            .iter()
+            .find(|d| d.message.contains(message.as_str()))
+            .unwrap_or_else(|| panic!("{file}: no diagnostic contains {message:?}: {err}"));
+        assert_eq!(d.location.path.as_deref(), Some(path.as_path()), "{file}");
+        assert_eq!(d.location.line.to_string(), *line, "{file}: {err}");
+        let expected_object = (object != "-").then_some(object.as_str());
+        assert_eq!(d.object.as_deref(), expected_object, "{file}: {err}");
+    }
+    let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "EXPECTED.tsv")
+        .collect();
+    assert_eq!(
+        on_disk,
+        listed,
+        "{}: files and EXPECTED.tsv rows differ",
+        dir.display()
+    );
+}
+
+#[test]
+fn every_bad_candidates_list_fixture_fails_as_expected() {
+    check_folder(&fixtures().join("candidates/bad"), |p| {
+        CandidatesList::load(p).map(drop)
+    });
+}
+
+#[test]
+fn every_bad_inventory_fixture_fails_as_expected() {
+    check_folder(&fixtures().join("inventories/bad"), |p| {
+        Inventory::load(p).map(drop)
+    });
+}
+
+#[test]
+fn an_input_over_the_size_cap_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.csv");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(cdt_core::input::DEFAULT_INPUT_CAP + 1)
+        .unwrap();
+    let err = CandidatesList::load(&path).unwrap_err();
+    assert!(
+        matches!(err, Error::TooLarge { size, .. } if size == cdt_core::input::DEFAULT_INPUT_CAP + 1),
+        "{err}"
+    );
+    let err = Inventory::load(&path.with_extension("csv")).unwrap_err();
+    assert_eq!(err.kind(), cdt_core::ErrorKind::TooLarge);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_an_io_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("latin1.csv");
+    std::fs::write(&path, b"Object Name\xe9\r\n").unwrap();
+    let err = CandidatesList::load(&path).unwrap_err();
+    assert_eq!(err.kind(), cdt_core::ErrorKind::Io);
+    assert!(
+        err.to_string().contains("latin1.csv") && err.to_string().contains("UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_sample_fleet_inventory_loads() {
+    let inv = Inventory::load(&fixtures().join("inventories/sample-fleet.toml")).unwrap();
+    assert_eq!(inv.target_count(), 17);
+}
