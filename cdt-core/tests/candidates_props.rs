@@ -373,3 +373,43 @@ proptest! {
         prop_assert!(verdict.is_ok(), "{:?} was refused: {:?}", edits, verdict);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::default())]
+
+    /// Reading never panics: any text gives a list or located errors.
+    #[test]
+    fn any_text_reads_as_a_list_or_located_errors(text in "(?s).{0,400}") {
+        if let Err(e) = CandidatesList::parse_csv(&text, None) {
+            prop_assert!(!e.diagnostics().is_empty());
+        }
+    }
+
+    /// Damaging a generated list (a byte deleted, duplicated or replaced anywhere) never panics
+    /// the reader or the validator.
+    #[test]
+    fn damaged_lists_never_panic(inv in fleet(), at in any::<usize>(), op in 0u8..3, byte in any::<u8>()) {
+        let generated = generate(&inv, &Package::from_path(JUMBO_89).unwrap(), &GenerateOptions::default()).list;
+        let mut bytes = generated.to_csv().into_bytes();
+        let i = at % bytes.len();
+        match op {
+            0 => { bytes.remove(i); }
+            1 => { let b = bytes[i]; bytes.insert(i, b); }
+            _ => bytes[i] = byte,
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(edited) = CandidatesList::parse_csv(&text, None) {
+            let _ = validate_edit(&generated, &edited);
+        }
+    }
+
+    /// Inventories: any text, as JSON or TOML, gives an inventory or a located error.
+    #[test]
+    fn any_text_reads_as_an_inventory_or_a_located_error(text in "(?s).{0,300}", json in any::<bool>()) {
+        use cdt_core::model::inventory::InventoryFormat;
+        let format = if json { InventoryFormat::Json } else { InventoryFormat::Toml };
+        if let Err(e) = Inventory::parse(&text, format, None) {
+            prop_assert!(!e.diagnostics().is_empty());
+        }
+    }
+}

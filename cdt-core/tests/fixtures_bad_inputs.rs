@@ -95,3 +95,38 @@ fn the_sample_fleet_inventory_loads() {
     let inv = Inventory::load(&fixtures().join("inventories/sample-fleet.toml")).unwrap();
     assert_eq!(inv.target_count(), 17);
 }
+
+#[test]
+fn every_edit_fixture_is_judged_as_its_table_says() {
+    use cdt_core::candidates::validate::validate_edit;
+    let dir = fixtures().join("candidates/edits");
+    let generated_path = dir.join("generated.csv");
+    let generated = CandidatesList::load(&generated_path).unwrap();
+    assert!(generated.rows.iter().any(|r| r.reason.is_some()), "reasons file attached");
+    let mut listed = BTreeSet::from(["generated.csv".to_string(), "generated.reasons.csv".to_string()]);
+    for row in expected_table(&dir) {
+        let file = &row[0];
+        listed.insert(file.clone());
+        let path = dir.join(file);
+        let verdict = validate_edit(&generated, &CandidatesList::load(&path).unwrap());
+        match row[1].as_str() {
+            "ok" => verdict.unwrap_or_else(|e| panic!("{file}: {e}")),
+            "error" => {
+                let err = verdict.expect_err(file);
+                let d = &err.diagnostics()[0];
+                let in_file = if row[2] == "edited" { &path } else { &generated_path };
+                assert_eq!(d.location.path.as_deref(), Some(in_file.as_path()), "{file}: {err}");
+                assert_eq!(d.location.line.to_string(), row[3], "{file}: {err}");
+                assert_eq!(d.object.as_deref(), Some(row[4].as_str()), "{file}: {err}");
+                assert!(d.message.contains(row[5].as_str()), "{file}: {err}");
+            }
+            other => panic!("{file}: unknown verdict {other}"),
+        }
+    }
+    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "EXPECTED.tsv")
+        .collect();
+    assert_eq!(on_disk, listed);
+}
