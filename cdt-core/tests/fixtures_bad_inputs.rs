@@ -91,6 +91,13 @@ fn a_file_that_is_not_utf8_is_an_io_error_naming_it() {
 }
 
 #[test]
+fn the_sample_fleet_reads_the_same_from_toml_and_json() {
+    let toml = Inventory::load(&fixtures().join("inventories/sample-fleet.toml")).unwrap();
+    let json = Inventory::load(&fixtures().join("inventories/sample-fleet.json")).unwrap();
+    assert_eq!(toml, json);
+}
+
+#[test]
 fn the_sample_fleet_inventory_loads() {
     let inv = Inventory::load(&fixtures().join("inventories/sample-fleet.toml")).unwrap();
     assert_eq!(inv.target_count(), 17);
@@ -102,8 +109,14 @@ fn every_edit_fixture_is_judged_as_its_table_says() {
     let dir = fixtures().join("candidates/edits");
     let generated_path = dir.join("generated.csv");
     let generated = CandidatesList::load(&generated_path).unwrap();
-    assert!(generated.rows.iter().any(|r| r.reason.is_some()), "reasons file attached");
-    let mut listed = BTreeSet::from(["generated.csv".to_string(), "generated.reasons.csv".to_string()]);
+    assert!(
+        generated.rows.iter().any(|r| r.reason.is_some()),
+        "reasons file attached"
+    );
+    let mut listed = BTreeSet::from([
+        "generated.csv".to_string(),
+        "generated.reasons.csv".to_string(),
+    ]);
     for row in expected_table(&dir) {
         let file = &row[0];
         listed.insert(file.clone());
@@ -114,8 +127,16 @@ fn every_edit_fixture_is_judged_as_its_table_says() {
             "error" => {
                 let err = verdict.expect_err(file);
                 let d = &err.diagnostics()[0];
-                let in_file = if row[2] == "edited" { &path } else { &generated_path };
-                assert_eq!(d.location.path.as_deref(), Some(in_file.as_path()), "{file}: {err}");
+                let in_file = if row[2] == "edited" {
+                    &path
+                } else {
+                    &generated_path
+                };
+                assert_eq!(
+                    d.location.path.as_deref(),
+                    Some(in_file.as_path()),
+                    "{file}: {err}"
+                );
                 assert_eq!(d.location.line.to_string(), row[3], "{file}: {err}");
                 assert_eq!(d.object.as_deref(), Some(row[4].as_str()), "{file}: {err}");
                 assert!(d.message.contains(row[5].as_str()), "{file}: {err}");

@@ -152,6 +152,26 @@ fn generating_from_a_plan_uses_its_first_package() {
 }
 
 #[test]
+fn generating_from_a_basic_mode_config_uses_its_package_to_install() {
+    let fleet = fixtures().join("inventories/sample-fleet.json");
+    let config = fixtures().join("configs/good/basic.xml");
+    let out = cdt(&[
+        "candidates",
+        "generate",
+        "--inventory",
+        path_str(&fleet),
+        "--config",
+        path_str(&config),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("R81.20 Jumbo Take 99"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn a_package_name_that_cannot_be_understood_is_refused() {
     let fleet = fixtures().join("inventories/sample-fleet.toml");
     let out = cdt(&[
