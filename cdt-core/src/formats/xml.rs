@@ -26,7 +26,8 @@ mod access;
 mod write;
 
 pub(crate) use access::{
-    attribute, is_absolute_path, leaf_content, parse_bool, refuse_text, refuse_unknown_attributes,
+    attribute, expect_root, is_absolute_path, leaf_content, parse_bool, refuse_text,
+    refuse_unknown_attributes,
 };
 pub(crate) use write::{XmlWriter, check_chars, check_comment};
 

@@ -31,14 +31,7 @@ type Read<T> = std::result::Result<T, Problem>;
 
 impl ConfigReader<'_> {
     pub(super) fn read_root(&mut self, root: &Element, config: &mut PrimaryConfig) -> Read<()> {
-        if root.name != ROOT {
-            return Err(Problem::new(
-                root.pos,
-                format!("the root element must be <{ROOT}>, not <{}>", root.name),
-            ));
-        }
-        xml::refuse_unknown_attributes(root, &[])?;
-        xml::refuse_text(root)?;
+        xml::expect_root(root, ROOT)?;
         let mut pending = Vec::new();
         for child in &root.children {
             match child {

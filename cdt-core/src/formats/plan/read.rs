@@ -35,14 +35,7 @@ const ACTIONS: &str = "create_snapshot, download_from_cloud, execute_command, ex
 
 pub(super) fn read_plan(doc: Document, path: Option<&Path>) -> Read<Plan> {
     let root = &doc.root;
-    if root.name != ROOT {
-        return Err(Problem::new(
-            root.pos,
-            format!("the root element must be <{ROOT}>, not <{}>", root.name),
-        ));
-    }
-    xml::refuse_unknown_attributes(root, &[])?;
-    xml::refuse_text(root)?;
+    xml::expect_root(root, ROOT)?;
     let mut plan = Plan::default();
     let mut pending = Vec::new();
     let mut settings_seen = false;

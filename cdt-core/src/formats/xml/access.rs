@@ -55,6 +55,18 @@ fn advance(pos: Pos, passed: &str) -> Pos {
     })
 }
 
+/// Checks that `root` is the document element `name`, with no attributes and no text.
+pub(crate) fn expect_root(root: &Element, name: &str) -> std::result::Result<(), Problem> {
+    if root.name != name {
+        return Err(Problem::new(
+            root.pos,
+            format!("the root element must be <{name}>, not <{}>", root.name),
+        ));
+    }
+    refuse_unknown_attributes(root, &[])?;
+    refuse_text(root)
+}
+
 /// Refuses non-blank text among the children of a container element.
 pub(crate) fn refuse_text(element: &Element) -> std::result::Result<(), Problem> {
     for child in &element.children {

@@ -1,4 +1,4 @@
-//! Every bad input file in the shared fixture folder gives the typed error, location and
+//! Every input file in the shared fixture folder with an EXPECTED.tsv: every bad one gives the typed error, location and
 //! message its folder's EXPECTED.tsv promises, and never a panic. The same tables are read by
 //! the Python and C tests.
 
@@ -9,31 +9,56 @@ use std::path::Path;
 
 use cdt_core::Error;
 use cdt_core::candidates::CandidatesList;
+use cdt_core::formats::config::PrimaryConfig;
+use cdt_core::formats::plan::Plan;
 use cdt_core::model::Inventory;
 use common::{expected_table, fixtures};
 
+/// What the fourth column of an EXPECTED table holds.
+#[derive(Clone, Copy)]
+enum Fourth {
+    /// The column of the error (XML inputs).
+    Column,
+    /// The object the error names, `-` for none (lists and inventories).
+    Object,
+}
+
 /// Checks every row of `dir`'s table against `load`, and that every file has a row.
-fn check_folder(dir: &Path, load: impl Fn(&Path) -> Result<(), Error>) {
+fn check_folder(dir: &Path, fourth: Fourth, load: impl Fn(&Path) -> Result<(), Error>) {
     let table = expected_table(dir);
     let mut listed = BTreeSet::new();
+    let mut mismatches = Vec::new();
     for row in &table {
-        let [file, kind, line, object, message] = &row[..] else {
+        let [file, kind, line, x, message] = &row[..] else {
             panic!("{}: malformed EXPECTED row {row:?}", dir.display());
         };
-        listed.insert(file.clone());
+        assert!(listed.insert(file.clone()), "{file}: two rows");
         let path = dir.join(file);
         let err = load(&path).expect_err(file);
-        assert_eq!(format!("{:?}", err.kind()), *kind, "{file}: {err}");
         let d = err
             .diagnostics()
             .iter()
             .find(|d| d.message.contains(message.as_str()))
             .unwrap_or_else(|| panic!("{file}: no diagnostic contains {message:?}: {err}"));
         assert_eq!(d.location.path.as_deref(), Some(path.as_path()), "{file}");
-        assert_eq!(d.location.line.to_string(), *line, "{file}: {err}");
-        let expected_object = (object != "-").then_some(object.as_str());
-        assert_eq!(d.object.as_deref(), expected_object, "{file}: {err}");
+        let got_x = match fourth {
+            Fourth::Column => d.location.column.map(|c| c.to_string()).unwrap_or_default(),
+            Fourth::Object => d.object.clone().unwrap_or_else(|| "-".to_string()),
+        };
+        let got = [
+            format!("{:?}", err.kind()),
+            d.location.line.to_string(),
+            got_x,
+        ];
+        if got != [kind.as_str(), line.as_str(), x.as_str()] {
+            mismatches.push(format!("{file}\t{}\t{err}", got.join("\t")));
+        }
     }
+    assert!(
+        mismatches.is_empty(),
+        "not as listed:\n{}",
+        mismatches.join("\n")
+    );
     let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -48,15 +73,29 @@ fn check_folder(dir: &Path, load: impl Fn(&Path) -> Result<(), Error>) {
 }
 
 #[test]
+fn every_bad_plan_fixture_fails_as_expected() {
+    check_folder(&fixtures().join("plans/bad"), Fourth::Column, |p| {
+        Plan::load(p).map(drop)
+    });
+}
+
+#[test]
+fn every_bad_config_fixture_fails_as_expected() {
+    check_folder(&fixtures().join("configs/bad"), Fourth::Column, |p| {
+        PrimaryConfig::load(p).map(drop)
+    });
+}
+
+#[test]
 fn every_bad_candidates_list_fixture_fails_as_expected() {
-    check_folder(&fixtures().join("candidates/bad"), |p| {
+    check_folder(&fixtures().join("candidates/bad"), Fourth::Object, |p| {
         CandidatesList::load(p).map(drop)
     });
 }
 
 #[test]
 fn every_bad_inventory_fixture_fails_as_expected() {
-    check_folder(&fixtures().join("inventories/bad"), |p| {
+    check_folder(&fixtures().join("inventories/bad"), Fourth::Object, |p| {
         Inventory::load(p).map(drop)
     });
 }
