@@ -32,6 +32,21 @@ fn expected(dir: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `cdt candidates generate --inventory FLEET ARGS…` on the sample fleet (`fleet` names its file).
+fn generate(fleet: &str, args: &[&str]) -> Output {
+    let fleet = fixtures().join("inventories").join(fleet);
+    let mut all = vec!["candidates", "generate", "--inventory", path_str(&fleet)];
+    all.extend_from_slice(args);
+    cdt(&all)
+}
+
+/// Asserts that the command's standard error contains `needle`.
+#[track_caller]
+fn assert_stderr_has(out: &Output, needle: &str) {
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+}
+
 const JUMBO_89: &str = "/var/packages/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
 
 #[test]
@@ -88,15 +103,7 @@ fn a_config_with_an_unknown_element_warns_and_strict_refuses_it() {
 
 #[test]
 fn generating_prints_the_list_and_a_summary() {
-    let fleet = fixtures().join("inventories/sample-fleet.toml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--package",
-        JUMBO_89,
-    ]);
+    let out = generate("sample-fleet.toml", &["--package", JUMBO_89]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -104,90 +111,37 @@ fn generating_prints_the_list_and_a_summary() {
         "{stdout}"
     );
     assert!(stdout.contains("\r\n"));
-    assert!(
-        text(&out.stderr).contains("17 rows"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "17 rows");
 }
 
 #[test]
 fn generating_from_a_plan_uses_its_first_package() {
-    let fleet = fixtures().join("inventories/sample-fleet.toml");
     let plan = fixtures().join("plans/good/minimal.xml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--plan",
-        path_str(&plan),
-        "--json",
-    ]);
+    let out = generate("sample-fleet.toml", &["--plan", path_str(&plan), "--json"]);
     // The minimal plan has no package action: nothing to generate a list for.
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("names no package"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "names no package");
     let full = fixtures().join("plans/good/full.xml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--plan",
-        path_str(&full),
-        "--json",
-    ]);
+    let out = generate("sample-fleet.toml", &["--plan", path_str(&full), "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("R81.20 Jumbo Take 99"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "R81.20 Jumbo Take 99");
     let json: serde_json::Value = serde_json::from_str(&text(&out.stdout)).expect("JSON list");
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(17));
 }
 
 #[test]
 fn generating_from_a_basic_mode_config_uses_its_package_to_install() {
-    let fleet = fixtures().join("inventories/sample-fleet.json");
     let config = fixtures().join("configs/good/basic.xml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--config",
-        path_str(&config),
-    ]);
+    let out = generate("sample-fleet.json", &["--config", path_str(&config)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("R81.20 Jumbo Take 99"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "R81.20 Jumbo Take 99");
 }
 
 #[test]
 fn a_package_name_that_cannot_be_understood_is_refused() {
-    let fleet = fixtures().join("inventories/sample-fleet.toml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--package",
-        "/tmp/mystery.tgz",
-    ]);
+    let out = generate("sample-fleet.toml", &["--package", "/tmp/mystery.tgz"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("give its kind explicitly"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "give its kind explicitly");
 }
 
 #[test]
@@ -195,17 +149,10 @@ fn filter_and_include_only_shape_the_list_and_unknown_names_warn() {
     let dir = tempfile::tempdir().expect("tempdir");
     let filter = dir.path().join("filter.txt");
     std::fs::write(&filter, "# keep these\ngw-paris\ncl-milan\ngw-typo\n").expect("write");
-    let fleet = fixtures().join("inventories/sample-fleet.toml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--package",
-        JUMBO_89,
-        "--include-only",
-        path_str(&filter),
-    ]);
+    let out = generate(
+        "sample-fleet.toml",
+        &["--package", JUMBO_89, "--include-only", path_str(&filter)],
+    );
     assert!(out.status.success());
     let names: Vec<String> = text(&out.stdout)
         .lines()
@@ -213,28 +160,17 @@ fn filter_and_include_only_shape_the_list_and_unknown_names_warn() {
         .map(|l| l.split(',').next().unwrap_or_default().trim().to_string())
         .collect();
     assert_eq!(names, ["gw-paris", "milan-a", "milan-b"]);
-    assert!(
-        text(&out.stderr).contains("\"gw-typo\""),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "\"gw-typo\"");
 }
 
 #[test]
 fn validating_edits_exits_0_when_allowed_and_1_with_every_problem_when_not() {
     let dir = tempfile::tempdir().expect("tempdir");
     let generated = dir.path().join("candidates.csv");
-    let fleet = fixtures().join("inventories/sample-fleet.toml");
-    let out = cdt(&[
-        "candidates",
-        "generate",
-        "--inventory",
-        path_str(&fleet),
-        "--package",
-        JUMBO_89,
-        "--output",
-        path_str(&generated),
-    ]);
+    let out = generate(
+        "sample-fleet.toml",
+        &["--package", JUMBO_89, "--output", path_str(&generated)],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let list = std::fs::read_to_string(&generated).expect("list");
     let set_order = |list: &str, name: &str, order: &str| -> String {
