@@ -419,16 +419,20 @@ fn names_with_commas_and_quotes_survive_the_csv() {
     let mut inv = Inventory::default();
     inv.gateways
         .push(gateway("odd, \"name\"", 1, Version::R81_20, None));
-    let list = generate(
-        &inv,
-        &Package::from_path(JUMBO_89).unwrap(),
-        &GenerateOptions::default(),
-    )
-    .list;
-    assert_eq!(
-        CandidatesList::parse_csv(&list.to_csv(), None).unwrap(),
-        list
+    inv.gateways.push(gateway(
+        "a-much-longer-gateway-name",
+        2,
+        Version::R81_20,
+        None,
+    ));
+    let package = Package::from_path(JUMBO_89).unwrap();
+    let list = generate(&inv, &package, &GenerateOptions::default()).list;
+    let csv = list.to_csv();
+    assert!(
+        csv.contains("\"odd, \"\"name\"\"\"   "),
+        "the quoted field is padded after its closing quote: {csv}"
     );
+    assert_eq!(CandidatesList::parse_csv(&csv, None).unwrap(), list);
 }
 
 #[test]

@@ -1,10 +1,28 @@
 //! Generating a candidates list from an inventory and a package (SPEC 2.3).
 //!
 //! Every eligible standalone gateway and every eligible cluster goes in batch 1; targets that
-//! already have the package are `Installed`; the others are `N/A` with a [`Reason`]. A cluster
-//! is judged as a unit: if it cannot be deployed as a whole (unsupported kind, a member
-//! unreachable, roles other than the expected ones, members on different versions, a member
-//! that cannot take the package, Connectivity Upgrade impossible), every member is `N/A`.
+//! already have the package are `Installed`; the others are `N/A` with a [`Reason`].
+//!
+//! One box, by package kind:
+//!
+//! | package | `N/A` | `Installed` | batch 1 |
+//! |---|---|---|---|
+//! | upgrade to V | runs a version newer than V (`version_not_newer`) | runs V | runs an older version |
+//! | Jumbo V Take T | runs another version (`jumbo_for_other_version`), or a take newer than T (`jumbo_take_older`) | runs V Take T | runs V with no take or an older one |
+//! | hotfix for V | runs another version (`hotfix_for_other_version`) | CPUSE lists it as installed | otherwise |
+//!
+//! and whatever the package: `N/A` on Quantum Spark (`unsupported_platform`) and when the box
+//! was unreachable or its state unknown (`unreachable`). A CPUSE agent older than the package's
+//! `min_cpuse_build` is a warning (`cpuse_agent_outdated`), not `N/A`.
+//!
+//! A cluster is judged as a unit: every member is `N/A` when its kind is not supported
+//! (`unsupported_cluster_kind`), a member is unreachable or on an unsupported platform, the
+//! roles are not exactly one Active/Master/`VSLS active member` and the rest
+//! Standby/Backup/`VSLS member` (`unexpected_cluster_state`), the members that still need the
+//! package run different versions (`mixed_versions`), a member cannot take the package, or
+//! Connectivity Upgrade is impossible (`connectivity_upgrade_impossible`, the VRRP rule of
+//! SPEC 3.3). Members that already have the package stay `Installed`, so a cluster whose first
+//! wave was upgraded in a semi-automatic first run shows its last member in batch 1.
 
 use std::collections::HashSet;
 
