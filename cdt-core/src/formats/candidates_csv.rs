@@ -63,7 +63,6 @@ impl CandidatesList {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
         let mut header = csv::StringRecord::new();
         match reader
@@ -78,7 +77,7 @@ impl CandidatesList {
             }
             Err(e) => return Err(csv_error(&e, path)),
             Ok(Some(header)) => {
-                let found: Vec<&str> = header.iter().collect();
+                let found: Vec<&str> = header.iter().map(str::trim).collect();
                 if found != HEADER {
                     return Err(Error::Candidates(Diagnostics(vec![Diagnostic::new(
                         at(1),
@@ -108,10 +107,10 @@ impl CandidatesList {
                 }
             }
             let line = lines_of.line_at(record.position());
-            if record.iter().all(str::is_empty) {
+            if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
-            let name = record.get(0).unwrap_or_default();
+            let name = record.get(0).unwrap_or_default().trim();
             let object = if name.is_empty() { "(unnamed)" } else { name };
             let diag = |message: String| Diagnostic::new(at(line), message).with_object(object);
             if record.len() != HEADER.len() {
@@ -184,7 +183,9 @@ impl CandidatesList {
         let mut push_row = |fields: [&str; 6]| {
             for (i, field) in fields.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    // A space after the comma pads like CDT, except before a quoted field,
+                    // which must start right after the comma to be read as quoted.
+                    out.push_str(if field.starts_with('"') { "," } else { ", " });
                 }
                 out.push_str(field);
                 if i + 1 < fields.len() {
@@ -332,7 +333,8 @@ impl<'a> LineCounter<'a> {
 }
 
 fn parse_row(record: &csv::StringRecord) -> std::result::Result<Candidate, Vec<String>> {
-    let field = |i: usize| record.get(i).unwrap_or_default();
+    // Fields are trimmed here rather than by the csv reader: cheaper, and the same result.
+    let field = |i: usize| record.get(i).unwrap_or_default().trim();
     let mut problems = Vec::new();
     let object_name = field(0).to_string();
     if object_name.is_empty() {
