@@ -123,6 +123,8 @@ pub enum ErrorKind {
     Package = 14,
     /// A candidates list (or its filter or reasons file) is malformed or breaks the rules.
     Candidates = 15,
+    /// A rollout cannot be built from its inputs, or was driven wrongly.
+    Rollout = 16,
 }
 
 /// Everything that can go wrong in `cdt-core`.
@@ -171,6 +173,10 @@ pub enum Error {
     /// A malformed candidates list, or an edited one that breaks the rules: every problem found.
     #[error("{0}")]
     Candidates(Diagnostics),
+    /// A rollout that cannot be built from its inputs (a cluster the engine cannot upgrade
+    /// safely, a mode without its package or plan), or an outcome for an unknown action.
+    #[error("{0}")]
+    Rollout(String),
 }
 
 impl Error {
@@ -185,6 +191,7 @@ impl Error {
             Error::Inventory(_) => ErrorKind::Inventory,
             Error::Package { .. } => ErrorKind::Package,
             Error::Candidates(_) => ErrorKind::Candidates,
+            Error::Rollout(_) => ErrorKind::Rollout,
         }
     }
 
@@ -195,7 +202,10 @@ impl Error {
                 std::slice::from_ref(d)
             }
             Error::Candidates(ds) => &ds.0,
-            Error::Io { .. } | Error::TooLarge { .. } | Error::Package { .. } => &[],
+            Error::Io { .. }
+            | Error::TooLarge { .. }
+            | Error::Package { .. }
+            | Error::Rollout(_) => &[],
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod formats;
 pub mod input;
 pub mod model;
+pub mod rollout;
 
 pub use error::{Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
 

@@ -155,7 +155,11 @@ impl PartialEq for Step {
 }
 
 /// The fifteen actions of SPEC 2.2. Paths are absolute; file names are bare.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialised (for journals and reports) with its element name as `action` and its attributes
+/// as fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// `create_snapshot`: a Gaia snapshot.
     CreateSnapshot {

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the fixture folder and small fleets.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod drive;
+
 use std::path::PathBuf;
 
 use cdt_core::model::{Cluster, ClusterKind, Gateway, Member, MemberRole, Version};
