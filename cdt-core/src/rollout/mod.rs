@@ -29,7 +29,9 @@
 //! the old Active back (`restore`) before the cluster stops. Nothing is rolled back.
 //!
 //! **Failures** (SPEC 3.4): a failed critical step stops its target's plan (later steps are
-//! skipped, except `execute_always` scripts); a script's exit status 222 reboots the target,
+//! skipped, except `execute_always` scripts); on a cluster member, every disruptive step is
+//! critical whatever the plan says (`iscritical="false"` only applies to standalone gateways
+//! and to non-disruptive steps), since a member whose install failed may be out of service; a script's exit status 222 reboots the target,
 //! then the plan goes on; an unreachable target ends at once. When the failures exceed the
 //! [`FailureBudget`] (default: the first one), the run stops starting new work: no new batch,
 //! no new target, no new first-wave member. Work in flight finishes. [`Rollout::cancel`] does

@@ -227,7 +227,8 @@ impl Item {
     }
 }
 
-/// A target's program: the same for every standalone gateway, and for every cluster member.
+/// A target's program: the same for every standalone gateway, and for every cluster member
+/// (where disruptive steps are always critical).
 pub(crate) fn program(spec: &RolloutSpec, standalone: bool) -> Vec<Item> {
     let mut items = Vec::new();
     if spec.settings.check_state {
@@ -240,7 +241,16 @@ pub(crate) fn program(spec: &RolloutSpec, standalone: bool) -> Vec<Item> {
             version: spec.package.kind.resulting_version(),
         }));
     }
-    items.extend(spec.work.items());
+    let work = spec.work.items().into_iter().map(|mut item| {
+        // On a cluster member every disruptive step is critical, whatever the plan says: the
+        // last member is only touched once its whole first wave succeeded, and a member whose
+        // install (or reboot, script, command) failed may be out of service.
+        if !standalone && item.step.touches() {
+            item.critical = true;
+        }
+        item
+    });
+    items.extend(work);
     if spec.settings.check_state {
         items.push(Item::critical(Step::CheckState {
             phase: Phase::After,
