@@ -1,8 +1,6 @@
 //! A cluster's sequence (SPEC 3.3): state check, version, first wave, Connectivity Upgrade,
 //! failover, last member, restore, MVC off, state check; and what happens when a stage fails.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 
 use super::spec::Stage;
@@ -39,15 +37,6 @@ pub(super) struct ClusterRun {
     state: StageState,
     /// The failover failed: the sequence only brings the old Active back, then ends.
     failover_failed: bool,
-    /// Member actions in flight, with their member.
-    members: BTreeMap<ActionId, TargetId>,
-}
-
-impl ClusterRun {
-    /// The member a member action in flight runs on.
-    pub(super) fn member_of(&self, id: ActionId) -> Option<TargetId> {
-        self.members.get(&id).copied()
-    }
 }
 
 impl Rollout {
@@ -89,14 +78,13 @@ impl Rollout {
                     }
                     Stage::Members(step, ids) => {
                         for t in &ids {
-                            let id = self.issue(
+                            self.issue(
                                 Owner::Cluster(c),
                                 Subject::Target(*t),
                                 step.clone(),
                                 true,
                                 now,
                             );
-                            self.cluster_runs[c.0].members.insert(id, *t);
                         }
                         self.cluster_runs[c.0].state = StageState::Members {
                             pending: ids.len(),
@@ -165,7 +153,6 @@ impl Rollout {
                 }
             }
             StageState::Members { pending, failed } => {
-                run.members.remove(&id);
                 let failed = if ok {
                     failed
                 } else {

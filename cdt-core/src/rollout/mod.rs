@@ -134,6 +134,7 @@ enum Owner {
 #[derive(Debug, Clone)]
 struct InFlight {
     owner: Owner,
+    subject: Subject,
     step: Step,
     critical: bool,
 }
@@ -347,19 +348,10 @@ impl Rollout {
                 id.0
             )));
         };
-        let subject = match flight.owner {
-            Owner::Program(t) => Subject::Target(t),
-            Owner::Cluster(c) => match flight.step {
-                Step::Failover { .. }
-                | Step::CheckClusterState { .. }
-                | Step::SetVersion { .. } => Subject::Cluster(c),
-                _ => self.member_subject(id),
-            },
-        };
         self.events.push_back(Event::StepFinished {
             at: now,
             id,
-            subject,
+            subject: flight.subject,
             step: flight.step.name(),
             outcome: outcome.clone(),
         });
@@ -391,15 +383,6 @@ impl Rollout {
         self.pump(now);
     }
 
-    fn member_subject(&self, id: ActionId) -> Subject {
-        // Member steps of a cluster stage carry their member as subject; it was recorded when
-        // the action was issued.
-        self.cluster_runs
-            .iter()
-            .find_map(|run| run.member_of(id))
-            .map_or(Subject::Target(TargetId(usize::MAX)), Subject::Target)
-    }
-
     /// Issues an action: queues it and records it in flight.
     fn issue(
         &mut self,
@@ -421,6 +404,7 @@ impl Rollout {
             id,
             InFlight {
                 owner,
+                subject,
                 step,
                 critical,
             },
