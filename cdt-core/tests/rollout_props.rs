@@ -232,7 +232,7 @@ impl Case {
             path: package.into(),
         }));
         let mut plan = Plan::default();
-        plan.settings.update_cpuse = Some(self.seed % 3 == 0);
+        plan.settings.update_cpuse = Some(self.seed.is_multiple_of(3));
         plan.steps = steps;
         plan
     }

@@ -185,13 +185,15 @@ fn row(
     package: &Package,
 ) -> Candidate {
     let mut warnings = Vec::new();
-    if let (Some(have), Some(need)) = (gateway.cpuse_build, package.min_cpuse_build) {
-        if have < need && order != UpgradeOrder::NotApplicable && order != UpgradeOrder::Installed {
-            warnings.push(Reason::new(
+    if let (Some(have), Some(need)) = (gateway.cpuse_build, package.min_cpuse_build)
+        && have < need
+        && order != UpgradeOrder::NotApplicable
+        && order != UpgradeOrder::Installed
+    {
+        warnings.push(Reason::new(
                 ReasonCode::CpuseAgentOutdated,
                 format!("CPUSE agent build {have} is older than build {need} the package needs; update the agent first"),
             ));
-        }
     }
     Candidate {
         object_name: gateway.name.clone(),
@@ -307,16 +309,16 @@ fn cluster_verdict(
     // A member that cannot be reached or is on an unsupported platform makes the whole cluster
     // undeployable: say which member.
     for (member, e) in cluster.members.iter().zip(&per_member) {
-        if let Eligibility::NotApplicable(r) = e {
-            if matches!(
+        if let Eligibility::NotApplicable(r) = e
+            && matches!(
                 r.code,
                 ReasonCode::Unreachable | ReasonCode::UnsupportedPlatform
-            ) {
-                return all_na(Reason::new(
-                    r.code,
-                    format!("member {}: {}", member.gateway.name, r.message),
-                ));
-            }
+            )
+        {
+            return all_na(Reason::new(
+                r.code,
+                format!("member {}: {}", member.gateway.name, r.message),
+            ));
         }
     }
     if !cluster.has_expected_roles() {
@@ -366,10 +368,10 @@ fn cluster_verdict(
             format!("member {}: {}", member.gateway.name, r.message),
         ));
     }
-    if let Some(reason) = connectivity_upgrade_problem(cluster, package, options) {
-        if per_member.contains(&Eligibility::Eligible) {
-            return all_na(reason);
-        }
+    if let Some(reason) = connectivity_upgrade_problem(cluster, package, options)
+        && per_member.contains(&Eligibility::Eligible)
+    {
+        return all_na(reason);
     }
     per_member
 }

@@ -184,18 +184,19 @@ impl Rollout {
             .iter()
             .position(|s| matches!(s, Stage::Members(Step::Restore, _)));
         let run = &mut self.cluster_runs[c.0];
-        if step == "failover" && !run.failover_failed {
-            if let Some(restore) = restore {
-                run.failover_failed = true;
-                run.stage = restore;
-                run.state = StageState::Idle;
-                self.events.push_back(Event::ClusterStopped {
-                    at: now,
-                    cluster: c,
-                    step,
-                });
-                return;
-            }
+        if step == "failover"
+            && !run.failover_failed
+            && let Some(restore) = restore
+        {
+            run.failover_failed = true;
+            run.stage = restore;
+            run.state = StageState::Idle;
+            self.events.push_back(Event::ClusterStopped {
+                at: now,
+                cluster: c,
+                step,
+            });
+            return;
         }
         self.events.push_back(Event::ClusterStopped {
             at: now,
@@ -248,10 +249,11 @@ impl Rollout {
 
     /// Every stage succeeded: the last member, held back until now, succeeded.
     fn complete_cluster(&mut self, c: ClusterId, now: Timestamp) {
-        if let Some(last) = self.clusters[c.0].last {
-            if self.runs[last.0].done.is_none() && self.runs[last.0].succeeded() {
-                self.finish_target(last, Status::Succeeded, None, now);
-            }
+        if let Some(last) = self.clusters[c.0].last
+            && self.runs[last.0].done.is_none()
+            && self.runs[last.0].succeeded()
+        {
+            self.finish_target(last, Status::Succeeded, None, now);
         }
         self.cluster_runs[c.0].done = true;
     }

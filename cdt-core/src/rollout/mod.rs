@@ -545,11 +545,11 @@ impl Rollout {
             if self.stop.is_some() {
                 let reason = self.stop_status_reason();
                 for u in &units {
-                    if let Unit::Target(t) = *u {
-                        if self.runs[t.0].is_waiting() {
-                            self.finish_target(t, Status::NotStarted, Some(reason.clone()), now);
-                            progress = true;
-                        }
+                    if let Unit::Target(t) = *u
+                        && self.runs[t.0].is_waiting()
+                    {
+                        self.finish_target(t, Status::NotStarted, Some(reason.clone()), now);
+                        progress = true;
                     }
                 }
             }

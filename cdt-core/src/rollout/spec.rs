@@ -290,10 +290,10 @@ pub(crate) fn clusters(spec: &RolloutSpec) -> Result<Vec<ClusterPlan>> {
     let rows = &spec.list.rows;
     let mut names: Vec<&str> = Vec::new();
     for row in rows {
-        if let Some(c) = row.cluster_name.as_deref() {
-            if !names.contains(&c) {
-                names.push(c);
-            }
+        if let Some(c) = row.cluster_name.as_deref()
+            && !names.contains(&c)
+        {
+            names.push(c);
         }
     }
     let upgrade = spec.package.kind.is_version_upgrade();
@@ -349,13 +349,13 @@ pub(crate) fn clusters(spec: &RolloutSpec) -> Result<Vec<ClusterPlan>> {
             _ => ClusterKind::ClusterXlHa,
         };
         for t in &members {
-            if let Some(role) = rows[t.0].state {
-                if !kind.allows_role(role) || role == MemberRole::Down {
-                    return Err(refuse(format!(
-                        "member {} is {role}, not a role a {kind} cluster can be upgraded from",
-                        rows[t.0].object_name
-                    )));
-                }
+            if let Some(role) = rows[t.0].state
+                && (!kind.allows_role(role) || role == MemberRole::Down)
+            {
+                return Err(refuse(format!(
+                    "member {} is {role}, not a role a {kind} cluster can be upgraded from",
+                    rows[t.0].object_name
+                )));
             }
         }
         let last = batched.contains(&last_member).then_some(last_member);

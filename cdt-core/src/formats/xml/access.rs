@@ -70,13 +70,13 @@ pub(crate) fn expect_root(root: &Element, name: &str) -> std::result::Result<(),
 /// Refuses non-blank text among the children of a container element.
 pub(crate) fn refuse_text(element: &Element) -> std::result::Result<(), Problem> {
     for child in &element.children {
-        if let Node::Text { text, pos } = child {
-            if let Some(i) = text.find(|c| !is_xml_space(c)) {
-                return Err(Problem::new(
-                    advance(*pos, text.get(..i).unwrap_or("")),
-                    format!("text is not allowed inside <{}>", element.name),
-                ));
-            }
+        if let Node::Text { text, pos } = child
+            && let Some(i) = text.find(|c| !is_xml_space(c))
+        {
+            return Err(Problem::new(
+                advance(*pos, text.get(..i).unwrap_or("")),
+                format!("text is not allowed inside <{}>", element.name),
+            ));
         }
     }
     Ok(())
