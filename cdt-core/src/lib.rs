@@ -1,16 +1,21 @@
 //! # cdt-core
 //!
-//! The domain model and the file formats of the Central Deployment Tool (CDT), for deploying
-//! packages to fleets of Check Point Security Gateways and cluster members.
+//! The domain model, the file formats and the deployment engine of the Central Deployment Tool
+//! (CDT), for deploying packages to fleets of Check Point Security Gateways and cluster members.
 //!
-//! This crate is pure: no networking, no clock, no threads. It holds:
 //! - [`model`]: versions, packages, inventories (gateways, clusters, members and their roles);
 //! - [`formats`]: CDT's primary configuration XML, deployment plan XML and candidates list CSV;
 //! - [`candidates`]: generating a candidates list from an inventory and a package, and
-//!   validating an operator's edits against the rules of the generated one.
+//!   validating an operator's edits against the rules of the generated one;
+//! - [`rollout`]: the deployment state machine, pure and deterministic (no clock, no I/O):
+//!   batches, cluster waves and failovers, failure budget, maintenance window;
+//! - [`gaia`]: the Gaia vocabulary: the commands the engine sends (with the one audited
+//!   quoting function) and typed parsers for their replies;
+//! - [`sim`]: a simulated Gaia fleet that interprets that vocabulary, prints replies in the
+//!   real formats and keeps the ground truth of what happened to every box.
 //!
-//! The deployment engine (rollout state machine, Gaia vocabulary, simulator, driver, journal and
-//! reports) builds on these types.
+//! The driver that pumps the rollout through the Gaia vocabulary over a transport, the journal
+//! and the reports build on these.
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -19,9 +24,11 @@
 pub mod candidates;
 pub mod error;
 pub mod formats;
+pub mod gaia;
 pub mod input;
 pub mod model;
 pub mod rollout;
+pub mod sim;
 
 pub use error::{Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
 

@@ -1,0 +1,580 @@
+//! A simulated Gaia fleet: gateways, clusters and a Management Server that interpret the same
+//! commands the engine sends to real ones, print their replies in the real formats, and keep
+//! the ground truth of what happened.
+//!
+//! The simulator is a Gaia emulator, not a mock: it models versions, imported and installed
+//! packages, processes, cluster roles per kind (and per Virtual System for VSX VSLS), MVC,
+//! Full Connectivity Upgrade and admin-down state, reboots, snapshots, and the management
+//! database (object versions, publishes, policy installs). It behaves like the real thing where
+//! an engine could cheat: installing on an Active member takes the cluster's traffic down in the
+//! [`Record`]; a failover only happens through `clusterXL_admin down`.
+//!
+//! Time is virtual: every call says when it happens ([`Sim::exec`]'s `at`), operations take
+//! the [`Latency`] of their kind, and what is scheduled (an install finishing, a reboot ending)
+//! happens when time passes it, whether or not anyone is watching: like real gateways,
+//! simulated ones go on when the orchestrator dies. [`Sim::save`] and [`Sim::load`] keep the
+//! state on disk between processes.
+//!
+//! ```
+//! use cdt_core::sim::{Sim, FleetFile, ReplyKind};
+//! use cdt_core::model::inventory::InventoryFormat;
+//!
+//! let fleet = FleetFile::parse(r#"
+//!     [[gateways]]
+//!     name = "gw-1"
+//!     address = "192.0.2.1"
+//!     version = "R81.20"
+//! "#, InventoryFormat::Toml, None)?;
+//! let mut sim = Sim::new(&fleet);
+//! let at = sim.now();
+//! let reply = sim.exec("gw-1", "fw ver", at)?;
+//! assert_eq!(reply.kind, ReplyKind::Exited(0));
+//! assert!(reply.stdout.starts_with("This is Check Point's software version R81.20"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod cluster;
+mod cpuse;
+mod exec;
+pub mod fleet;
+mod mgmt;
+mod print;
+pub mod record;
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+
+pub use fleet::{Fault, FleetFile, Latency, ManagementSpec, UserCommand, UserScriptReply};
+pub use record::{Delivered, Failover, Record, Span};
+
+use crate::error::{Error, Result};
+use crate::model::{ClusterKind, MemberRole};
+use state::{ClusterSim, FileInfo, Host, MgmtState, Pending, PendingEvent, SimState};
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// It exited with this status.
+    Exited(i32),
+    /// The connection dropped before the exit status arrived (a reboot, a fault).
+    Dropped,
+    /// It never returns (the caller's timeout decides).
+    Hangs,
+}
+
+/// A command's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// How it ended.
+    pub kind: ReplyKind,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// How long it took (until the exit status, or until the connection dropped); [`NEVER`]
+    /// for a command that hangs.
+    pub duration: SignedDuration,
+}
+
+impl Reply {
+    pub(crate) fn ok(stdout: impl Into<String>, seconds: f64) -> Reply {
+        Reply {
+            kind: ReplyKind::Exited(0),
+            stdout: stdout.into(),
+            stderr: String::new(),
+            duration: secs(seconds),
+        }
+    }
+
+    pub(crate) fn fail(exit: i32, stderr: impl Into<String>, seconds: f64) -> Reply {
+        Reply {
+            kind: ReplyKind::Exited(exit),
+            stdout: String::new(),
+            stderr: stderr.into(),
+            duration: secs(seconds),
+        }
+    }
+}
+
+/// How long a hanging command "takes": a century, far beyond any timeout, yet safe to add to
+/// any timestamp the simulator uses.
+pub const NEVER: SignedDuration = SignedDuration::from_hours(24 * 365 * 100);
+
+pub(crate) fn secs(seconds: f64) -> SignedDuration {
+    SignedDuration::try_from_secs_f64(seconds.max(0.0))
+        .unwrap_or(NEVER)
+        .min(NEVER)
+}
+
+/// Why a host could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// No such host in the fleet.
+    #[error("no host named {0:?} in the simulated fleet")]
+    UnknownHost(String),
+    /// The host does not answer (rebooting, down, or a fault).
+    #[error("host {0} does not answer")]
+    Unreachable(String),
+    /// A file to get does not exist.
+    #[error("{host}: {path}: no such file")]
+    NoSuchFile {
+        /// The host.
+        host: String,
+        /// The path.
+        path: String,
+    },
+}
+
+/// A simulated fleet. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct Sim {
+    state: SimState,
+}
+
+impl Sim {
+    /// A fleet in its initial state, its clock at the fleet's start (or 2026-01-01 UTC).
+    pub fn new(fleet: &FleetFile) -> Sim {
+        let start = fleet.start.unwrap_or_else(|| {
+            Timestamp::from_second(1_767_225_600).unwrap_or(Timestamp::UNIX_EPOCH)
+        });
+        let mut hosts = BTreeMap::new();
+        let mut add = |g: &crate::model::Gateway, cluster: Option<&str>, down: bool| {
+            let mut h = Host::new(&g.name, g.address.to_string(), g.version, g.take, start);
+            h.platform = g.platform;
+            h.cpuse_build = g.cpuse_build.unwrap_or(h.cpuse_build);
+            h.hotfixes = g
+                .installed_hotfixes
+                .iter()
+                .map(|n| crate::model::package::cpuse_name(n).to_string())
+                .collect();
+            h.cluster = cluster.map(str::to_string);
+            if down {
+                h.processes.remove("FWD");
+            }
+            hosts.insert(g.name.clone(), h);
+        };
+        for g in &fleet.gateways {
+            add(g, None, false);
+        }
+        let mut clusters = BTreeMap::new();
+        for c in &fleet.clusters {
+            for m in &c.members {
+                add(&m.gateway, Some(&c.name), m.role == MemberRole::Down);
+            }
+            let last = c
+                .members
+                .iter()
+                .find(|m| m.role.is_last())
+                .map(|m| m.gateway.name.clone());
+            let vs_count = fleet.virtual_systems.get(&c.name).copied().unwrap_or(2);
+            let vs_active = if c.kind == ClusterKind::VsxVsls {
+                (1..=vs_count).map(|vs| (vs, last.clone())).collect()
+            } else {
+                BTreeMap::new()
+            };
+            clusters.insert(
+                c.name.clone(),
+                ClusterSim {
+                    name: c.name.clone(),
+                    kind: c.kind,
+                    members: c.members.iter().map(|m| m.gateway.name.clone()).collect(),
+                    active: if c.kind == ClusterKind::VsxVsls {
+                        None
+                    } else {
+                        last
+                    },
+                    vs_active,
+                    failovers: 0,
+                },
+            );
+        }
+        let mut mgmt = MgmtState {
+            policy_package: "Standard".into(),
+            ..MgmtState::default()
+        };
+        if let Some(m) = &fleet.management {
+            let mut h = Host::new(
+                &m.name,
+                m.address.to_string(),
+                crate::model::Version::R81_20,
+                None,
+                start,
+            );
+            h.management = true;
+            h.processes = ["CPD", "FWM", "CPM", "CPSEAD"]
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            hosts.insert(m.name.clone(), h);
+            mgmt.host = Some(m.name.clone());
+            mgmt.policy_package = m.policy_package.clone();
+        }
+        for g in fleet.gateways.iter().chain(
+            fleet
+                .clusters
+                .iter()
+                .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
+        ) {
+            mgmt.versions.insert(g.name.clone(), g.version.to_string());
+        }
+        for c in &fleet.clusters {
+            if let Some(m) = c.members.first() {
+                mgmt.versions
+                    .insert(c.name.clone(), m.gateway.version.to_string());
+            }
+        }
+        let mut sim = Sim {
+            state: SimState {
+                start,
+                now: start,
+                hosts,
+                clusters,
+                mgmt,
+                latency: fleet.latency.clone(),
+                faults: fleet.faults.iter().cloned().map(|f| (f, 0)).collect(),
+                commands: fleet.commands.clone(),
+                scripts: fleet.scripts.clone(),
+                packages: fleet.packages.clone(),
+                pending: Vec::new(),
+                next_seq: 0,
+                record: Record::default(),
+                in_service: BTreeMap::new(),
+                serving: BTreeMap::new(),
+            },
+        };
+        sim.observe();
+        sim
+    }
+
+    /// The simulated clock.
+    pub fn now(&self) -> Timestamp {
+        self.state.now
+    }
+
+    /// The ground truth recorded so far.
+    pub fn record(&self) -> &Record {
+        &self.state.record
+    }
+
+    /// The names of the fleet's hosts (gateways, members and the Management Server).
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.state.hosts.keys().map(String::as_str)
+    }
+
+    /// A host's version and Jumbo take now.
+    pub fn installed(&self, host: &str) -> Option<crate::model::InstalledVersion> {
+        self.state.hosts.get(host).map(Host::installed)
+    }
+
+    /// The active member of an HA or VRRP cluster now (for VSLS, of Virtual System 1).
+    pub fn active_member(&self, cluster: &str) -> Option<&str> {
+        let c = self.state.clusters.get(cluster)?;
+        match c.kind {
+            ClusterKind::VsxVsls => c.vs_active.values().next().and_then(|a| a.as_deref()),
+            _ => c.active.as_deref(),
+        }
+    }
+
+    /// Lets time pass until `to`: scheduled operations whose time has come happen, in order.
+    pub fn advance(&mut self, to: Timestamp) {
+        loop {
+            let next = self
+                .state
+                .pending
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.at <= to)
+                .min_by_key(|(_, p)| (p.at, p.seq))
+                .map(|(i, _)| i);
+            let Some(i) = next else { break };
+            let p = self.state.pending.remove(i);
+            if p.at > self.state.now {
+                self.state.now = p.at;
+            }
+            self.complete(p);
+            self.observe();
+        }
+        if to > self.state.now {
+            self.state.now = to;
+        }
+        self.observe();
+    }
+
+    /// Runs `command` on `host` at `at` (after letting time pass until then). The reply's
+    /// `duration` says how long the caller waits for it; effects that take time are scheduled.
+    pub fn exec(&mut self, host: &str, command: &str, at: Timestamp) -> Result<Reply, SimError> {
+        self.advance(at);
+        self.reachable(host)?;
+        let now = self.state.now;
+        self.state.record.commands.push(Delivered {
+            at: now,
+            host: host.to_string(),
+            command: command.to_string(),
+        });
+        let reply = exec::run(self, host, command);
+        self.observe();
+        Ok(reply)
+    }
+
+    /// Copies `content` to `path` on `host` at `at`; returns how long the copy takes.
+    pub fn put(
+        &mut self,
+        host: &str,
+        path: &str,
+        content: &[u8],
+        at: Timestamp,
+    ) -> Result<SignedDuration, SimError> {
+        self.advance(at);
+        self.reachable(host)?;
+        let size = content.len() as u64;
+        let info = FileInfo {
+            sha256: hex(&Sha256::digest(content)),
+            size,
+            content: (size <= 1 << 20).then(|| content.to_vec()),
+        };
+        let per_mib = self.state.latency.copy_per_mib;
+        if let Some(h) = self.state.hosts.get_mut(host) {
+            h.files.insert(path.to_string(), info);
+        }
+        Ok(secs(per_mib * size as f64 / 1_048_576.0))
+    }
+
+    /// Copies `path` from `host` at `at`: its content and how long the copy takes.
+    pub fn get(
+        &mut self,
+        host: &str,
+        path: &str,
+        at: Timestamp,
+    ) -> Result<(Vec<u8>, SignedDuration), SimError> {
+        self.advance(at);
+        self.reachable(host)?;
+        let per_mib = self.state.latency.copy_per_mib;
+        let file = self
+            .state
+            .hosts
+            .get(host)
+            .and_then(|h| h.files.get(path))
+            .and_then(|f| f.content.clone())
+            .ok_or_else(|| SimError::NoSuchFile {
+                host: host.to_string(),
+                path: path.to_string(),
+            })?;
+        let d = secs(per_mib * file.len() as f64 / 1_048_576.0);
+        Ok((file, d))
+    }
+
+    /// Writes the whole state (clock, hosts, pending operations, record) to `dir/sim.json`,
+    /// atomically.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(&self.state)
+            .map_err(|e| Error::Rollout(format!("cannot serialise the simulator: {e}")))?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        crate::input::write_atomic(&dir.join("sim.json"), &json)
+    }
+
+    /// Reads a state written by [`Sim::save`].
+    pub fn load(dir: &Path) -> Result<Sim> {
+        let path = dir.join("sim.json");
+        let text = crate::input::read_text_capped(&path, 256 * 1024 * 1024)?;
+        let state = serde_json::from_str(&text).map_err(|e| {
+            Error::Inventory(crate::error::Diagnostic::new(
+                crate::error::Location::new(
+                    Some(&path),
+                    u32::try_from(e.line()).unwrap_or(0),
+                    Some(u32::try_from(e.column()).unwrap_or(0)),
+                ),
+                e.to_string(),
+            ))
+        })?;
+        Ok(Sim { state })
+    }
+
+    /// Runs one command on `host` of the fleet whose state is kept in `dir` (see
+    /// [`Sim::save`]): the state is locked against other processes, loaded, advanced to `at`,
+    /// the command run, and the state written back. This is what a simulated gateway behind a
+    /// real SSH server runs for each command it receives.
+    pub fn exec_in_dir(
+        dir: &Path,
+        host: &str,
+        command: &str,
+        at: Timestamp,
+    ) -> Result<Result<Reply, SimError>> {
+        let lock_path = dir.join("sim.lock");
+        let io = |source| Error::Io {
+            path: lock_path.clone(),
+            source,
+        };
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io)?;
+        lock.lock().map_err(io)?;
+        let mut sim = Sim::load(dir)?;
+        let reply = sim.exec(host, command, at);
+        sim.save(dir)?;
+        drop(lock);
+        Ok(reply)
+    }
+
+    fn reachable(&self, host: &str) -> Result<(), SimError> {
+        let h = self
+            .state
+            .hosts
+            .get(host)
+            .ok_or_else(|| SimError::UnknownHost(host.to_string()))?;
+        if matches!(h.busy, Some((state::Busy::Rebooting, _))) || self.unreachable_fault(host) {
+            return Err(SimError::Unreachable(host.to_string()));
+        }
+        Ok(())
+    }
+
+    fn unreachable_fault(&self, host: &str) -> bool {
+        let elapsed = self
+            .state
+            .now
+            .duration_since(self.state.start)
+            .as_secs_f64();
+        self.state.faults.iter().any(|(f, _)| match f {
+            Fault::Unreachable {
+                host: h,
+                from,
+                until,
+            } => h == host && elapsed >= *from && until.is_none_or(|u| elapsed < u),
+            _ => false,
+        })
+    }
+
+    /// Schedules `event` on `host` after `seconds`.
+    fn schedule(&mut self, host: &str, seconds: f64, event: PendingEvent) {
+        let seq = self.state.next_seq;
+        self.state.next_seq += 1;
+        self.state.pending.push(Pending {
+            at: self.state.now + secs(seconds),
+            seq,
+            host: host.to_string(),
+            event,
+        });
+    }
+
+    /// Why `host` is out of service now, if it is.
+    fn out_of_service(&self, host: &Host) -> Option<&'static str> {
+        if self.unreachable_fault(&host.name) {
+            return Some("unreachable");
+        }
+        if let Some(why) = host.busy.as_ref().and_then(|(b, _)| b.out_of_service()) {
+            return Some(why);
+        }
+        if host.admin_down {
+            return Some("admin_down");
+        }
+        if !host.processes.contains("FWD") && !host.management {
+            return Some("down");
+        }
+        None
+    }
+
+    /// Settles cluster roles and opens or closes the record's spans for what changed.
+    fn observe(&mut self) {
+        cluster::settle(self);
+        let now = self.state.now;
+        let states: Vec<(String, Option<&'static str>)> = self
+            .state
+            .hosts
+            .values()
+            .map(|h| (h.name.clone(), self.out_of_service(h)))
+            .collect();
+        for (name, why) in states {
+            let was = self.state.in_service.insert(name.clone(), why.is_none());
+            let spans = self.state.record.out_of_service.entry(name).or_default();
+            match (was, why) {
+                (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
+                (Some(false), None) => record::Record::close(spans, now),
+                _ => {}
+            }
+        }
+        let serving: Vec<(String, Option<&'static str>)> = self
+            .state
+            .clusters
+            .values()
+            .map(|c| (c.name.clone(), cluster::not_serving(self, c)))
+            .collect();
+        for (name, why) in serving {
+            let was = self.state.serving.insert(name.clone(), why.is_none());
+            let spans = self.state.record.cluster_down.entry(name).or_default();
+            match (was, why) {
+                (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
+                (Some(false), None) => record::Record::close(spans, now),
+                _ => {}
+            }
+        }
+    }
+
+    /// Applies a scheduled event.
+    fn complete(&mut self, p: Pending) {
+        let reboot = self.state.latency.reboot;
+        let Some(h) = self.state.hosts.get_mut(&p.host) else {
+            return;
+        };
+        match p.event {
+            PendingEvent::InstallFinished {
+                package,
+                success,
+                reboot: needs_reboot,
+            } => {
+                h.busy = None;
+                if success {
+                    cpuse::apply_install(&self.state.packages, h, &package);
+                }
+                if success && needs_reboot {
+                    h.busy = Some((state::Busy::Rebooting, p.at + secs(reboot)));
+                    self.schedule(&p.host, reboot, PendingEvent::BackFromReboot);
+                }
+            }
+            PendingEvent::UninstallFinished { package } => {
+                cpuse::apply_uninstall(h, &package);
+                h.busy = Some((state::Busy::Rebooting, p.at + secs(reboot)));
+                self.schedule(&p.host, reboot, PendingEvent::BackFromReboot);
+            }
+            PendingEvent::BackFromReboot => {
+                h.busy = None;
+                h.admin_down = false;
+                h.last_boot = p.at;
+                h.processes = if h.management {
+                    ["CPD", "FWM", "CPM", "CPSEAD"]
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect()
+                } else {
+                    state::DEFAULT_PROCESSES
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect()
+                };
+                let name = h.name.clone();
+                for (f, _) in &self.state.faults {
+                    if let Fault::ProcessDown { host, process } = f
+                        && *host == name
+                        && let Some(h) = self.state.hosts.get_mut(&name)
+                    {
+                        h.processes.remove(process);
+                    }
+                }
+            }
+            PendingEvent::CpuseIdle => h.busy = None,
+        }
+    }
+}
+
+/// Lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

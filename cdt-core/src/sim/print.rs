@@ -1,0 +1,228 @@
+//! Replies printed in the formats real Gaia prints (see the project's Gaia samples): the
+//! layouts of `cphaprob state`, `cpwd_admin list`, `fw ver`, `show version all` and
+//! `cpinfo -y all` follow real or vendor-documented output; those of CPUSE listings,
+//! `show vrrp`, `cphaprob mvc` and `cphacu stat` follow the documented descriptions, since no
+//! real sample of them is public.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+
+use super::state::{ClusterSim, Host};
+use crate::model::ClusterKind;
+
+fn pad(s: &str, width: usize) -> String {
+    format!("{s:<width$}")
+}
+
+/// `cphaprob state` (R80.20 and later layout, with the Name column).
+pub(crate) fn cphaprob_state(
+    c: &ClusterSim,
+    local: &str,
+    rows: &[(String, String, &str)],
+    pnotes: &[&str],
+    failovers: u32,
+    boot: Timestamp,
+) -> String {
+    let mode = match c.kind {
+        ClusterKind::VsxVsls => "Virtual System Load Sharing",
+        ClusterKind::Vrrp => "Sync only (OPSEC)",
+        _ => "High Availability (Active Up) with IGMP Membership",
+    };
+    let mut out = format!(
+        "\nCluster Mode:   {mode}\n\nID         Unique Address  Assigned Load   State          Name\n\n"
+    );
+    for (i, (name, address, state)) in rows.iter().enumerate() {
+        let id = if name == local {
+            format!("{} (local)", i + 1)
+        } else {
+            (i + 1).to_string()
+        };
+        let load = if state.starts_with("ACTIVE") {
+            "100%"
+        } else {
+            "0%"
+        };
+        let _ = writeln!(
+            out,
+            "{}{}{}{}{}",
+            pad(&id, 11),
+            pad(address, 16),
+            pad(load, 16),
+            pad(state, 15),
+            name
+        );
+    }
+    let pnotes = if pnotes.is_empty() {
+        "None".to_string()
+    } else {
+        pnotes.join(", ")
+    };
+    let _ = write!(
+        out,
+        "\n\nActive PNOTEs: {pnotes}\n\nLast member state change event:\n   Event Code:                 CLUS-114904\n   State change:               ACTIVE(!) -> ACTIVE\n   Reason for state change:    Reason for ACTIVE! alert has been resolved\n   Event time:                 {}\n\nCluster failover count:\n   Failover counter:           {failovers}\n   Time of counter reset:      {} (reboot)\n\n",
+        ctime(boot),
+        ctime(boot)
+    );
+    out
+}
+
+/// `Wed Mar 12 01:33:38 2025`.
+pub(crate) fn ctime(t: Timestamp) -> String {
+    t.strftime("%a %b %e %H:%M:%S %Y").to_string()
+}
+
+/// `cpwd_admin list`.
+pub(crate) fn cpwd_list(h: &Host) -> String {
+    let mut out =
+        String::from("APP        PID    STAT  #START  START_TIME             MON  COMMAND\n");
+    let start = h.last_boot.strftime("[%H:%M:%S] %-d/%-m/%Y").to_string();
+    for (i, app) in h.processes.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}{}{}{}{}{}{}",
+            pad(app, 11),
+            pad(&(4000 + i * 37).to_string(), 7),
+            pad("E", 6),
+            pad("1", 8),
+            pad(&start, 23),
+            pad("Y", 5),
+            app.to_ascii_lowercase()
+        );
+    }
+    out
+}
+
+/// `fw ver`.
+pub(crate) fn fw_ver(h: &Host) -> String {
+    format!(
+        "This is Check Point's software version {} - Build {}\n",
+        h.version, h.build
+    )
+}
+
+/// `show version all` (clish).
+pub(crate) fn show_version_all(h: &Host) -> String {
+    format!(
+        "Product version Check Point Gaia {}\nOS build {}\nOS kernel version 3.10.0-1160.15.2cpx86_64\nOS edition 64-bit\n",
+        h.version, h.build
+    )
+}
+
+/// `cpinfo -y all` (R81.20 layout).
+pub(crate) fn cpinfo(h: &Host) -> String {
+    let tag = h.version.to_string().replace('.', "_");
+    let mut out = String::from(
+        "This is Check Point CPinfo Build 914000274 for GAIA\n[IDA]\n        No hotfixes..\n[FW1]\n",
+    );
+    match h.take {
+        Some(take) => {
+            let _ = writeln!(out, "        HOTFIX_{tag}_JUMBO_HF_MAIN     Take:  {take}");
+        }
+        None => out.push_str("        No hotfixes..\n"),
+    }
+    for hf in &h.hotfixes {
+        let _ = writeln!(out, "        {hf}");
+    }
+    out.push_str("[CPUpdates]\n");
+    match h.take {
+        Some(take) => {
+            let _ = writeln!(out, "        BUNDLE_{tag}_JUMBO_HF_MAIN     Take:  {take}");
+        }
+        None => out.push_str("        No hotfixes..\n"),
+    }
+    out
+}
+
+/// clish `show vrrp` (summary form).
+pub(crate) fn show_vrrp(master: bool, in_service: bool) -> String {
+    let (init, backup, masters) = match (in_service, master) {
+        (false, _) => (1, 0, 0),
+        (true, true) => (0, 0, 1),
+        (true, false) => (0, 1, 0),
+    };
+    format!(
+        "VRRP State\n  Flags: On\n  1 interface enabled\n    In Init state {init}\n    In Backup state {backup}\n    In Master state {masters}\n"
+    )
+}
+
+/// `cphaprob mvc`.
+pub(crate) fn mvc(on: bool) -> String {
+    format!("MVC: {}\n", if on { "on" } else { "off" })
+}
+
+/// `cphacu stat`.
+pub(crate) fn cphacu_stat(ready: bool) -> String {
+    if ready {
+        "Connectivity upgrade status: ready for failover\n".to_string()
+    } else {
+        "Connectivity upgrade status: not started\n".to_string()
+    }
+}
+
+/// `clusterXL_admin down|up`.
+pub(crate) fn clusterxl_admin(down: bool, state: &str) -> String {
+    let action = if down {
+        "Setting member to administratively down state ..."
+    } else {
+        "Setting member to normal operation ..."
+    };
+    format!(
+        "This command does not survive reboot. To make the change permanent, please run 'set cluster member admin down/up permanent' in clish or add '-p' at the end of the command in expert mode\n{action}\nMember current state is {state}\n"
+    )
+}
+
+/// `show installer packages imported`.
+pub(crate) fn installer_imported(rows: &[(usize, String, &str)]) -> String {
+    let width = rows.iter().map(|r| r.1.len()).max().unwrap_or(12).max(12) + 2;
+    let mut out = format!("Num  {}Type\n", pad("Display name", width));
+    for (n, name, kind) in rows {
+        let _ = writeln!(out, "{}{}{kind}", pad(&n.to_string(), 5), pad(name, width));
+    }
+    out
+}
+
+/// `show installer packages installed`.
+pub(crate) fn installer_installed(rows: &[(String, &str)]) -> String {
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(12).max(12) + 2;
+    let mut out = format!("**   Installed   **\n{}Type\n", pad("Display name", width));
+    for (name, kind) in rows {
+        let _ = writeln!(out, "{}{kind}", pad(name, width));
+    }
+    out
+}
+
+/// `show installer packages` (all).
+pub(crate) fn installer_all(
+    imported: &[(usize, String, &str)],
+    installed: &[(String, &str)],
+) -> String {
+    let width = imported
+        .iter()
+        .map(|r| r.1.len())
+        .chain(installed.iter().map(|r| r.0.len()))
+        .max()
+        .unwrap_or(12)
+        .max(12)
+        + 2;
+    let mut out = format!("{}{}Status\n", pad("Display name", width), pad("Type", 8));
+    for (name, kind) in installed {
+        let _ = writeln!(out, "{}{}Installed", pad(name, width), pad(kind, 8));
+    }
+    for (_, name, kind) in imported {
+        let _ = writeln!(out, "{}{}Imported", pad(name, width), pad(kind, 8));
+    }
+    out
+}
+
+/// `show installer package <n>`.
+pub(crate) fn installer_package(name: &str, kind: &str, status: &str) -> String {
+    format!("Display name: {name}\nType: {kind}\nStatus: {status}\n")
+}
+
+/// `show installer status build`.
+pub(crate) fn installer_build(build: u32) -> String {
+    format!(
+        "Agent: Enabled\nBuild number: {build} (agent build is up to date)\nNetwork connection: not connected\n"
+    )
+}

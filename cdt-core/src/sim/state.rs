@@ -1,0 +1,199 @@
+//! The simulated fleet's state: hosts, clusters, the Management Server, pending operations.
+//! Serialisable, so a fleet outlives the process driving it (state kept on disk).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::fleet::{Fault, Latency, UserCommand, UserScriptReply};
+use super::record::Record;
+use crate::model::{ClusterKind, InstalledVersion, Package, Platform, Version};
+
+/// The Check Point processes a gateway runs under `cpwd` when nothing is wrong.
+pub(crate) const DEFAULT_PROCESSES: [&str; 8] = [
+    "CPD",
+    "FWD",
+    "RTMD",
+    "CPVIEWD",
+    "HISTORYD",
+    "CPHAMCSET",
+    "DASERVICE",
+    "CI_CLEANUP",
+];
+
+/// A file on a simulated host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FileInfo {
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
+    /// The content, for small files (scripts, pulled files).
+    pub(crate) content: Option<Vec<u8>>,
+}
+
+/// What keeps a host busy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Busy {
+    /// CPUSE installs or uninstalls a package (the gateway is out of service).
+    Installing { package: String },
+    /// Rebooting (the gateway does not answer).
+    Rebooting,
+    /// CPUSE imports, verifies or updates its agent (the gateway stays in service).
+    Cpuse { operation: String },
+}
+
+impl Busy {
+    /// Whether the host is out of service meanwhile.
+    pub(crate) fn out_of_service(&self) -> Option<&'static str> {
+        match self {
+            Busy::Installing { .. } => Some("installing"),
+            Busy::Rebooting => Some("rebooting"),
+            Busy::Cpuse { .. } => None,
+        }
+    }
+}
+
+/// A simulated gateway (or the Management Server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Host {
+    pub(crate) name: String,
+    pub(crate) address: String,
+    pub(crate) version: Version,
+    pub(crate) take: Option<u32>,
+    pub(crate) build: u32,
+    pub(crate) platform: Platform,
+    pub(crate) cpuse_build: u32,
+    pub(crate) hotfixes: BTreeSet<String>,
+    /// CPUSE names imported, in import order (their position + 1 is their number).
+    pub(crate) imported: Vec<String>,
+    pub(crate) files: BTreeMap<String, FileInfo>,
+    pub(crate) processes: BTreeSet<String>,
+    pub(crate) snapshots: Vec<(String, String)>,
+    pub(crate) backups: Vec<String>,
+    pub(crate) busy: Option<(Busy, Timestamp)>,
+    pub(crate) admin_down: bool,
+    pub(crate) mvc: bool,
+    pub(crate) fcu_ready: bool,
+    pub(crate) cluster: Option<String>,
+    pub(crate) management: bool,
+    pub(crate) last_boot: Timestamp,
+}
+
+impl Host {
+    pub(crate) fn new(
+        name: &str,
+        address: String,
+        version: Version,
+        take: Option<u32>,
+        now: Timestamp,
+    ) -> Host {
+        Host {
+            name: name.to_string(),
+            address,
+            version,
+            take,
+            build: build_of(version),
+            platform: Platform::Gaia,
+            cpuse_build: 2412,
+            hotfixes: BTreeSet::new(),
+            imported: Vec::new(),
+            files: BTreeMap::new(),
+            processes: DEFAULT_PROCESSES.iter().map(|p| p.to_string()).collect(),
+            snapshots: Vec::new(),
+            backups: Vec::new(),
+            busy: None,
+            admin_down: false,
+            mvc: false,
+            fcu_ready: false,
+            cluster: None,
+            management: false,
+            last_boot: now,
+        }
+    }
+
+    pub(crate) fn installed(&self) -> InstalledVersion {
+        InstalledVersion::new(self.version, self.take)
+    }
+}
+
+/// The build number Gaia prints for a version (plausible, stable values).
+pub(crate) fn build_of(v: Version) -> u32 {
+    100 + u32::from(v.major()) * 3 + u32::from(v.minor())
+}
+
+/// A simulated cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ClusterSim {
+    pub(crate) name: String,
+    pub(crate) kind: ClusterKind,
+    pub(crate) members: Vec<String>,
+    /// HA and VRRP: the active (Master) member.
+    pub(crate) active: Option<String>,
+    /// VSX VSLS: the member each Virtual System is active on.
+    pub(crate) vs_active: BTreeMap<u32, Option<String>>,
+    pub(crate) failovers: u32,
+}
+
+/// The Management Server's database and sessions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MgmtState {
+    pub(crate) host: Option<String>,
+    pub(crate) policy_package: String,
+    /// Object name → version, as published.
+    pub(crate) versions: BTreeMap<String, String>,
+    /// Session id → changes not yet published.
+    pub(crate) sessions: BTreeMap<String, BTreeMap<String, String>>,
+    /// Task id → (finishes at, status, description).
+    pub(crate) tasks: BTreeMap<String, (Timestamp, String, String)>,
+    pub(crate) next_id: u64,
+}
+
+/// Something scheduled to happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    pub(crate) at: Timestamp,
+    pub(crate) seq: u64,
+    pub(crate) host: String,
+    pub(crate) event: PendingEvent,
+}
+
+/// What happens when a pending operation ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub(crate) enum PendingEvent {
+    /// An install ends: on success the gateway changes version, then reboots if asked.
+    InstallFinished {
+        package: String,
+        success: bool,
+        reboot: bool,
+    },
+    /// An uninstall ends, then the gateway reboots.
+    UninstallFinished { package: String },
+    /// A reboot ends: the gateway answers again, its processes restarted.
+    BackFromReboot,
+    /// A CPUSE operation that keeps the gateway in service ends.
+    CpuseIdle,
+}
+
+/// Everything the simulator keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SimState {
+    pub(crate) start: Timestamp,
+    pub(crate) now: Timestamp,
+    pub(crate) hosts: BTreeMap<String, Host>,
+    pub(crate) clusters: BTreeMap<String, ClusterSim>,
+    pub(crate) mgmt: MgmtState,
+    pub(crate) latency: Latency,
+    pub(crate) faults: Vec<(Fault, u32)>,
+    pub(crate) commands: Vec<UserCommand>,
+    pub(crate) scripts: Vec<UserScriptReply>,
+    pub(crate) packages: Vec<Package>,
+    pub(crate) pending: Vec<Pending>,
+    pub(crate) next_seq: u64,
+    pub(crate) record: Record,
+    /// Whether each host was in service when last observed (to open and close spans).
+    pub(crate) in_service: BTreeMap<String, bool>,
+    /// Whether each cluster served traffic when last observed.
+    pub(crate) serving: BTreeMap<String, bool>,
+}

@@ -1,0 +1,574 @@
+//! The simulated Gaia fleet: command vocabulary, CPUSE, cluster roles and failovers, faults,
+//! the ground-truth record, the Management Server, and state kept on disk.
+
+use cdt_core::model::inventory::InventoryFormat;
+use cdt_core::model::{InstalledVersion, Version};
+use cdt_core::sim::{FleetFile, ReplyKind, Sim, SimError};
+use jiff::{SignedDuration, Timestamp};
+
+const JUMBO: &str = "/var/log/upload/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
+const UPGRADE: &str =
+    "/var/log/upload/Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
+
+fn fleet(extra: &str) -> Sim {
+    let text = format!(
+        r#"
+start = "2026-12-01T01:00:00Z"
+
+[management]
+name = "mgmt"
+address = "192.0.2.250"
+
+[[gateways]]
+name = "gw-1"
+address = "192.0.2.1"
+version = "R81.20"
+take = 41
+
+[[clusters]]
+name = "ha"
+kind = "clusterxl_ha"
+[[clusters.members]]
+name = "ha-a"
+address = "198.51.100.1"
+version = "R81.20"
+take = 41
+role = "Active"
+[[clusters.members]]
+name = "ha-b"
+address = "198.51.100.2"
+version = "R81.20"
+take = 41
+role = "Standby"
+
+[[clusters]]
+name = "vs"
+kind = "vsx_vsls"
+[[clusters.members]]
+name = "vs-1"
+address = "198.51.100.11"
+version = "R81.20"
+role = "VSLS member"
+[[clusters.members]]
+name = "vs-2"
+address = "198.51.100.12"
+version = "R81.20"
+role = "VSLS active member"
+
+[virtual_systems]
+vs = 3
+{extra}
+"#
+    );
+    Sim::new(&FleetFile::parse(&text, InventoryFormat::Toml, None).unwrap())
+}
+
+fn later(sim: &Sim, seconds: i64) -> Timestamp {
+    sim.now() + SignedDuration::from_secs(seconds)
+}
+
+/// Runs a command now, waits for its reply, and expects exit 0.
+fn ok(sim: &mut Sim, host: &str, command: &str) -> String {
+    let at = sim.now();
+    let r = sim.exec(host, command, at).unwrap();
+    assert_eq!(
+        r.kind,
+        ReplyKind::Exited(0),
+        "{command}: {}{}",
+        r.stdout,
+        r.stderr
+    );
+    sim.advance(at + r.duration);
+    r.stdout
+}
+
+/// Copies a small fake package and imports it.
+fn stage(sim: &mut Sim, host: &str, path: &str) {
+    let at = sim.now();
+    sim.put(host, path, b"package bytes", at).unwrap();
+    ok(
+        sim,
+        host,
+        &format!("clish -c 'installer import local {path} not-interactive'"),
+    );
+}
+
+/// Installs (or upgrades) and lets the install and the reboot finish.
+fn install(sim: &mut Sim, host: &str, path: &str, verb: &str) {
+    stage(sim, host, path);
+    let name = path.rsplit('/').next().unwrap();
+    let at = sim.now();
+    let r = sim
+        .exec(
+            host,
+            &format!("clish -c 'installer {verb} {name} not-interactive'"),
+            at,
+        )
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Dropped, "{}{}", r.stdout, r.stderr);
+    let done = at + r.duration + SignedDuration::from_secs(3600);
+    sim.advance(done);
+}
+
+#[test]
+fn fw_ver_and_show_version_all_print_the_version() {
+    let mut sim = fleet("");
+    assert_eq!(
+        ok(&mut sim, "gw-1", "fw ver"),
+        format!(
+            "This is Check Point's software version R81.20 - Build {}\n",
+            100 + 81 * 3 + 20
+        )
+    );
+    assert!(
+        ok(&mut sim, "gw-1", "clish -c 'show version all'")
+            .starts_with("Product version Check Point Gaia R81.20\n")
+    );
+}
+
+#[test]
+fn an_unknown_clish_command_is_a_clinfr0329_error() {
+    let mut sim = fleet("");
+    let at = sim.now();
+    let r = sim.exec("gw-1", "clish -c 'show magic'", at).unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+    assert_eq!(r.stderr, "CLINFR0329  Invalid command:'show magic'.\n");
+    let r = sim.exec("gw-1", "frobnicate", at).unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(127));
+}
+
+#[test]
+fn sha256sum_reports_the_digest_of_a_copied_file() {
+    let mut sim = fleet("");
+    let at = sim.now();
+    sim.put("gw-1", "/var/log/upload/x.tgz", b"abc", at)
+        .unwrap();
+    assert_eq!(
+        ok(&mut sim, "gw-1", "sha256sum /var/log/upload/x.tgz"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  /var/log/upload/x.tgz\n"
+    );
+    let r = sim.exec("gw-1", "sha256sum /nope", at).unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+}
+
+#[test]
+fn a_jumbo_install_takes_the_gateway_out_of_service_reboots_it_and_changes_its_take() {
+    let mut sim = fleet("");
+    stage(&mut sim, "gw-1", JUMBO);
+    ok(
+        &mut sim,
+        "gw-1",
+        "clish -c 'installer verify 1 not-interactive'",
+    );
+    let at = sim.now();
+    let r = sim
+        .exec("gw-1", "clish -c 'installer install 1 not-interactive'", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Dropped);
+    assert_eq!(r.duration, SignedDuration::from_secs(600));
+    assert!(
+        sim.record()
+            .host_out_of_service_at("gw-1", at + SignedDuration::from_secs(10))
+    );
+    let rebooting = at + SignedDuration::from_secs(700);
+    assert_eq!(
+        sim.exec("gw-1", "fw ver", rebooting),
+        Err(SimError::Unreachable("gw-1".into()))
+    );
+    let back = at + SignedDuration::from_secs(1000);
+    sim.advance(back);
+    assert_eq!(
+        sim.installed("gw-1"),
+        Some(InstalledVersion::new(Version::R81_20, Some(89)))
+    );
+    assert!(!sim.record().host_out_of_service_at("gw-1", back));
+    assert!(
+        ok(&mut sim, "gw-1", "cpinfo -y all").contains("HOTFIX_R81_20_JUMBO_HF_MAIN     Take:  89")
+    );
+    assert_eq!(sim.record().installs["gw-1"].len(), 1);
+}
+
+#[test]
+fn cpuse_refuses_a_package_that_does_not_apply() {
+    let mut sim = fleet("");
+    install(&mut sim, "gw-1", JUMBO, "install");
+    stage(&mut sim, "gw-1", JUMBO);
+    let at = sim.now();
+    let r = sim
+        .exec("gw-1", "clish -c 'installer verify 1 not-interactive'", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1), "the same take is installed");
+    let r = sim
+        .exec("gw-1", "clish -c 'installer install 1 not-interactive'", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+}
+
+#[test]
+fn a_major_version_needs_installer_upgrade() {
+    let mut sim = fleet("");
+    stage(&mut sim, "gw-1", UPGRADE);
+    let at = sim.now();
+    let r = sim
+        .exec("gw-1", "clish -c 'installer install 1 not-interactive'", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+    install(&mut sim, "gw-1", UPGRADE, "upgrade");
+    assert_eq!(sim.installed("gw-1").map(|v| v.version), Some(Version::R82));
+}
+
+#[test]
+fn installing_on_the_active_member_takes_the_cluster_traffic_down() {
+    let mut sim = fleet("");
+    install(&mut sim, "ha-a", JUMBO, "install");
+    let down = &sim.record().cluster_down["ha"];
+    assert_eq!(down.len(), 1, "{down:?}");
+    let span = down[0].to.unwrap().duration_since(down[0].from);
+    assert_eq!(
+        span,
+        SignedDuration::from_secs(600 + 300),
+        "the install, then the reboot"
+    );
+    assert!(
+        sim.record().failovers.is_empty(),
+        "an install does not fail over"
+    );
+}
+
+#[test]
+fn the_proper_sequence_keeps_the_cluster_serving() {
+    let mut sim = fleet("");
+    install(&mut sim, "ha-b", UPGRADE, "upgrade");
+    assert!(
+        ok(&mut sim, "ha-a", "cphaprob state").contains("READY"),
+        "a new version without MVC is Ready"
+    );
+    ok(&mut sim, "ha-b", "cphaconf mvc on");
+    assert_eq!(ok(&mut sim, "ha-b", "cphaprob mvc"), "MVC: on\n");
+    assert!(ok(&mut sim, "ha-a", "cphaprob state").contains("STANDBY"));
+    let out = ok(&mut sim, "ha-a", "clusterXL_admin down");
+    assert!(out.contains("Member current state is DOWN"), "{out}");
+    assert_eq!(sim.active_member("ha"), Some("ha-b"));
+    install(&mut sim, "ha-a", UPGRADE, "upgrade");
+    ok(&mut sim, "ha-a", "clusterXL_admin up");
+    assert!(
+        sim.record()
+            .cluster_down
+            .get("ha")
+            .is_none_or(Vec::is_empty),
+        "{:?}",
+        sim.record().cluster_down
+    );
+    assert_eq!(sim.record().failovers.len(), 1);
+    assert_eq!(sim.record().failovers[0].to, "ha-b");
+    assert!(ok(&mut sim, "ha-a", "cphaprob state").contains("STANDBY"));
+}
+
+#[test]
+fn admin_down_on_the_vsls_active_member_moves_every_virtual_system() {
+    let mut sim = fleet("");
+    ok(&mut sim, "vs-2", "clusterXL_admin down");
+    let moved: Vec<_> = sim
+        .record()
+        .failovers
+        .iter()
+        .filter(|f| f.cluster == "vs")
+        .collect();
+    assert_eq!(moved.len(), 3);
+    assert!(moved.iter().all(|f| f.to == "vs-1"));
+    assert!(
+        sim.record()
+            .cluster_down
+            .get("vs")
+            .is_none_or(Vec::is_empty)
+    );
+}
+
+#[test]
+fn a_failover_that_does_not_happen_leaves_the_cluster_down() {
+    let mut sim = fleet("[[faults]]\nkind = \"failover_does_not_happen\"\ncluster = \"ha\"\n");
+    ok(&mut sim, "ha-a", "clusterXL_admin down");
+    assert_eq!(sim.active_member("ha"), Some("ha-a"));
+    assert_eq!(sim.record().cluster_down["ha"].len(), 1);
+    ok(&mut sim, "ha-a", "clusterXL_admin up");
+    assert!(sim.record().cluster_down["ha"][0].to.is_some());
+}
+
+#[test]
+fn a_command_fault_fails_the_first_times_then_clears() {
+    let mut sim = fleet(
+        "[[faults]]\nkind = \"command_fails\"\nhost = \"gw-1\"\ncommand = \"fw ver\"\ntimes = 2\nmessage = \"boom\"\n",
+    );
+    let at = sim.now();
+    for _ in 0..2 {
+        let r = sim.exec("gw-1", "fw ver", at).unwrap();
+        assert_eq!(
+            (r.kind, r.stderr.as_str()),
+            (ReplyKind::Exited(1), "boom\n")
+        );
+    }
+    ok(&mut sim, "gw-1", "fw ver");
+}
+
+#[test]
+fn a_hanging_command_never_returns() {
+    let mut sim =
+        fleet("[[faults]]\nkind = \"command_hangs\"\nhost = \"gw-1\"\ncommand = \"cpwd_admin\"\n");
+    let at = sim.now();
+    assert_eq!(
+        sim.exec("gw-1", "cpwd_admin list", at).unwrap().kind,
+        ReplyKind::Hangs
+    );
+}
+
+#[test]
+fn an_unreachable_window_refuses_connections_and_is_recorded() {
+    let mut sim =
+        fleet("[[faults]]\nkind = \"unreachable\"\nhost = \"gw-1\"\nfrom = 60\nuntil = 120\n");
+    let at = later(&sim, 90);
+    assert_eq!(
+        sim.exec("gw-1", "fw ver", at),
+        Err(SimError::Unreachable("gw-1".into()))
+    );
+    let at = later(&sim, 40);
+    sim.exec("gw-1", "fw ver", at).unwrap();
+    assert!(
+        sim.record()
+            .host_out_of_service_at("gw-1", at - SignedDuration::from_secs(30))
+    );
+}
+
+#[test]
+fn a_failing_package_rolls_back_and_keeps_the_version() {
+    let mut sim =
+        fleet("[[faults]]\nkind = \"package_fails\"\nhost = \"gw-1\"\npackage = \"JUMBO\"\n");
+    stage(&mut sim, "gw-1", JUMBO);
+    let at = sim.now();
+    let r = sim
+        .exec("gw-1", "clish -c 'installer install 1 not-interactive'", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+    sim.advance(at + SignedDuration::from_secs(4000));
+    assert_eq!(sim.installed("gw-1").and_then(|v| v.take), Some(41));
+}
+
+#[test]
+fn a_process_that_does_not_come_back_takes_the_member_down() {
+    let mut sim =
+        fleet("[[faults]]\nkind = \"process_down\"\nhost = \"ha-b\"\nprocess = \"FWD\"\n");
+    install(&mut sim, "ha-b", JUMBO, "install");
+    assert!(!ok(&mut sim, "ha-b", "cpwd_admin list").contains("\nFWD "));
+    assert!(ok(&mut sim, "ha-a", "cphaprob state").contains("DOWN"));
+}
+
+#[test]
+fn a_standalone_gateway_is_not_a_cluster_member() {
+    let mut sim = fleet("");
+    assert_eq!(
+        ok(&mut sim, "gw-1", "cphaprob state"),
+        "HA module not started.\n"
+    );
+}
+
+#[test]
+fn an_install_in_progress_finishes_after_the_orchestrator_died() {
+    let mut sim = fleet("");
+    stage(&mut sim, "gw-1", JUMBO);
+    let at = sim.now();
+    sim.exec("gw-1", "clish -c 'installer install 1 not-interactive'", at)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    sim.save(dir.path()).unwrap();
+    drop(sim);
+    let mut sim = Sim::load(dir.path()).unwrap();
+    assert_eq!(
+        sim.installed("gw-1").and_then(|v| v.take),
+        Some(41),
+        "still installing"
+    );
+    sim.advance(at + SignedDuration::from_secs(2000));
+    assert_eq!(sim.installed("gw-1").and_then(|v| v.take), Some(89));
+}
+
+#[test]
+fn the_management_server_publishes_versions_and_installs_policy_in_one_session() {
+    let mut sim = fleet("");
+    let login: serde_json::Value = serde_json::from_str(&ok(
+        &mut sim,
+        "mgmt",
+        "mgmt_cli login -r true --format json",
+    ))
+    .unwrap();
+    let sid = login["sid"].as_str().unwrap().to_string();
+    ok(
+        &mut sim,
+        "mgmt",
+        &format!(
+            "mgmt_cli set-simple-cluster name ha version R82 --session-id {sid} --format json"
+        ),
+    );
+    assert!(
+        sim.record().versions_set.is_empty(),
+        "not visible before publish"
+    );
+    ok(
+        &mut sim,
+        "mgmt",
+        &format!("mgmt_cli publish --session-id {sid} --format json"),
+    );
+    assert_eq!(sim.record().versions_set.len(), 1);
+    let task: serde_json::Value = serde_json::from_str(&ok(&mut sim, "mgmt", &format!("mgmt_cli install-policy policy-package Standard targets.1 ha --session-id {sid} --format json"))).unwrap();
+    let id = task["task-id"].as_str().unwrap().to_string();
+    let show = ok(
+        &mut sim,
+        "mgmt",
+        &format!("mgmt_cli show-task task-id {id} --format json"),
+    );
+    assert!(show.contains("in progress"), "{show}");
+    sim.advance(later(&sim, 120));
+    let show = ok(
+        &mut sim,
+        "mgmt",
+        &format!("mgmt_cli show-task task-id {id} --format json"),
+    );
+    assert!(show.contains("succeeded"), "{show}");
+    assert_eq!(sim.record().policy_installs[0].2, ["ha"]);
+    ok(
+        &mut sim,
+        "mgmt",
+        &format!("mgmt_cli logout --session-id {sid} --format json"),
+    );
+}
+
+#[test]
+fn a_management_call_without_a_session_is_an_api_error() {
+    let mut sim = fleet("");
+    let at = sim.now();
+    let r = sim
+        .exec("mgmt", "mgmt_cli publish --format json", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+    assert!(r.stdout.contains("generic_err_wrong_session_id"));
+}
+
+#[test]
+fn the_fleet_file_refuses_unknown_fields() {
+    let e = FleetFile::parse("latency = { instal = 5 }", InventoryFormat::Toml, None).unwrap_err();
+    assert!(e.to_string().contains("instal"), "{e}");
+}
+
+#[test]
+fn a_script_exits_as_the_fleet_file_says() {
+    let mut sim = fleet("[[scripts]]\nname = \"prep.sh\"\nexit = 222\n");
+    let at = sim.now();
+    sim.put("gw-1", "/home/admin/prep.sh", b"#!/bin/sh\n", at)
+        .unwrap();
+    assert_eq!(
+        sim.exec("gw-1", "sh /home/admin/prep.sh", at).unwrap().kind,
+        ReplyKind::Exited(222)
+    );
+    sim.put("gw-1", "/home/admin/other.sh", b"#!/bin/sh\n", at)
+        .unwrap();
+    assert_eq!(
+        sim.exec("gw-1", "sh /home/admin/other.sh", at)
+            .unwrap()
+            .kind,
+        ReplyKind::Exited(0)
+    );
+}
+
+#[test]
+fn a_command_run_against_a_state_folder_changes_the_kept_state() {
+    let sim = fleet("");
+    let dir = tempfile::tempdir().unwrap();
+    sim.save(dir.path()).unwrap();
+    let at = sim.now();
+    let reply = Sim::exec_in_dir(dir.path(), "ha-a", "clusterXL_admin down", at)
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.kind, ReplyKind::Exited(0));
+    let reply = Sim::exec_in_dir(dir.path(), "ha-b", "cphaprob state", at)
+        .unwrap()
+        .unwrap();
+    assert!(
+        reply
+            .stdout
+            .contains("1          198.51.100.1    0%              DOWN"),
+        "{}",
+        reply.stdout
+    );
+    assert_eq!(
+        Sim::load(dir.path()).unwrap().active_member("ha"),
+        Some("ha-b")
+    );
+    assert_eq!(
+        Sim::exec_in_dir(dir.path(), "nope", "fw ver", at).unwrap(),
+        Err(SimError::UnknownHost("nope".into()))
+    );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VOCABULARY: [&str; 22] = [
+        "fw ver",
+        "cpwd_admin list",
+        "cpinfo -y all",
+        "cphaprob state",
+        "cphaprob mvc",
+        "cphaconf mvc on",
+        "cphaconf mvc off",
+        "cphacu start",
+        "cphacu stat",
+        "clusterXL_admin down",
+        "clusterXL_admin up",
+        "reboot",
+        "clish -c 'show version all'",
+        "clish -c 'show vrrp'",
+        "clish -c 'show installer packages imported'",
+        "clish -c 'show installer packages installed'",
+        "clish -c 'installer import local /var/log/upload/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz not-interactive'",
+        "clish -c 'installer install 1 not-interactive'",
+        "clish -c 'installer upgrade 1 not-interactive'",
+        "clish -c 'installer uninstall Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz not-interactive'",
+        "clish -c 'add snapshot s desc \"before\"'",
+        "sha256sum /var/log/upload/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz",
+    ];
+    const HOSTS: [&str; 6] = ["gw-1", "ha-a", "ha-b", "vs-1", "vs-2", "mgmt"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::default())]
+
+        /// Any command line, on any host, gives a reply or a typed error, never a panic.
+        #[test]
+        fn any_command_line_gets_a_reply(line in "(?s).{0,80}", host in 0usize..6) {
+            let mut sim = fleet("");
+            let at = sim.now();
+            let _ = sim.exec(HOSTS[host], &line, at);
+        }
+
+        /// Random sequences of real commands keep the record coherent: every span starts before
+        /// it ends, and a host's spans do not overlap.
+        #[test]
+        fn the_record_stays_coherent(steps in prop::collection::vec((0usize..22, 0usize..6, 0i64..900), 1..40)) {
+            let mut sim = fleet("");
+            let mut at = sim.now();
+            let _ = sim.put("gw-1", JUMBO, b"j", at);
+            let _ = sim.put("ha-b", JUMBO, b"j", at);
+            for (command, host, wait) in steps {
+                at += SignedDuration::from_secs(wait);
+                let _ = sim.exec(HOSTS[host], VOCABULARY[command], at);
+            }
+            sim.advance(at + SignedDuration::from_secs(7200));
+            for spans in sim.record().out_of_service.values().chain(sim.record().cluster_down.values()) {
+                for w in spans.windows(2) {
+                    prop_assert!(w[0].to.is_some_and(|to| to <= w[1].from), "{:?}", spans);
+                }
+                for s in spans {
+                    prop_assert!(s.to.is_none_or(|to| s.from <= to), "{:?}", s);
+                }
+            }
+        }
+    }
+}
