@@ -22,6 +22,8 @@
 )]
 
 pub mod candidates;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod error;
 pub mod formats;
 pub mod gaia;
@@ -29,6 +31,8 @@ pub mod input;
 pub mod model;
 pub mod rollout;
 pub mod sim;
+#[cfg(feature = "driver")]
+pub mod transport;
 
 pub use error::{Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
 

@@ -33,6 +33,14 @@ pub fn installer_import(path: &str) -> Result<String, QuoteError> {
     ))
 }
 
+/// `installer download <package> not-interactive`: CPUSE fetches it from the vendor cloud.
+pub fn installer_download(package: &str) -> Result<String, QuoteError> {
+    clish(&format!(
+        "installer download {} not-interactive",
+        quote::clish_word(package)?
+    ))
+}
+
 /// `installer verify <package> not-interactive` (a name or the number the imported list shows).
 pub fn installer_verify(package: &str) -> Result<String, QuoteError> {
     clish(&format!(

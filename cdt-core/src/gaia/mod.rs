@@ -7,3 +7,5 @@
 pub mod commands;
 pub mod parse;
 pub mod quote;
+#[cfg(feature = "driver")]
+pub mod steps;

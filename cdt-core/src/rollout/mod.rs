@@ -100,6 +100,23 @@ use crate::candidates::UpgradeOrder;
 use crate::error::{Error, Result};
 use spec::{ClusterPlan, Item, Stage};
 
+/// A cluster as the rollout runs it: its members, first wave and last member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterView<'a> {
+    /// The cluster object's name.
+    pub name: &'a str,
+    /// Its kind (from the roles in the list).
+    pub kind: crate::model::ClusterKind,
+    /// Every member in the list.
+    pub members: &'a [TargetId],
+    /// Batched members other than the last one.
+    pub first_wave: &'a [TargetId],
+    /// The member that goes last, when it is batched.
+    pub last: Option<TargetId>,
+    /// Members that run the new software before the failover (first wave and `Installed`).
+    pub upgraded: &'a [TargetId],
+}
+
 /// A standalone gateway or a cluster: what a batch is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Unit {
@@ -148,6 +165,7 @@ pub struct Rollout {
     member_program: Vec<Item>,
     clusters: Vec<ClusterPlan>,
     settings: Settings,
+    package_kind: crate::model::PackageKind,
     batches: Vec<Batch>,
     planned_steps: usize,
 
@@ -238,6 +256,7 @@ impl Rollout {
             member_program,
             clusters,
             settings: spec.settings,
+            package_kind: spec.package.kind,
             batches,
             planned_steps,
             phase: RunPhase::NotStarted,
@@ -253,6 +272,11 @@ impl Rollout {
         })
     }
 
+    /// What the package does (install or upgrade; which version).
+    pub fn package_kind(&self) -> crate::model::PackageKind {
+        self.package_kind
+    }
+
     /// The targets, one per row of the list, indexed by [`TargetId`].
     pub fn targets(&self) -> &[Target] {
         &self.targets
@@ -261,6 +285,18 @@ impl Rollout {
     /// A cluster's name.
     pub fn cluster_name(&self, cluster: ClusterId) -> Option<&str> {
         self.clusters.get(cluster.0).map(|c| c.name.as_str())
+    }
+
+    /// A cluster as the rollout runs it.
+    pub fn cluster(&self, cluster: ClusterId) -> Option<ClusterView<'_>> {
+        self.clusters.get(cluster.0).map(|c| ClusterView {
+            name: &c.name,
+            kind: c.kind,
+            members: &c.members,
+            first_wave: &c.first_wave,
+            last: c.last,
+            upgraded: &c.upgraded,
+        })
     }
 
     /// A target's final status and reason, once it has one.

@@ -280,6 +280,8 @@ pub(crate) struct ClusterPlan {
     pub(crate) first_wave: Vec<TargetId>,
     /// The member that goes last, when it is batched.
     pub(crate) last: Option<TargetId>,
+    /// Members running the new software before the failover (first wave and `Installed`).
+    pub(crate) upgraded: Vec<TargetId>,
     pub(crate) batch: Option<u32>,
     pub(crate) stages: Vec<Stage>,
 }
@@ -332,6 +334,7 @@ pub(crate) fn clusters(spec: &RolloutSpec) -> Result<Vec<ClusterPlan>> {
                 members,
                 first_wave: Vec::new(),
                 last: None,
+                upgraded: Vec::new(),
                 batch: None,
                 stages: Vec::new(),
             });
@@ -445,6 +448,7 @@ pub(crate) fn clusters(spec: &RolloutSpec) -> Result<Vec<ClusterPlan>> {
             members,
             first_wave,
             last,
+            upgraded,
             batch: batches.first().copied(),
             stages,
         });

@@ -103,6 +103,45 @@ pub(crate) fn import(sim: &mut Sim, host: &str, path: &str) -> Reply {
     Reply::ok(format!("Import of {name} finished successfully\n"), latency)
 }
 
+/// `installer download <package>`: CPUSE fetches a package it can identify from the vendor
+/// cloud (the simulated cloud has every package whose kind is known) and imports it.
+pub(crate) fn download(sim: &mut Sim, host: &str, name: &str) -> Reply {
+    let latency = sim.state.latency.import;
+    let known = kind_of(&sim.state.packages, name).is_some();
+    let Some(h) = sim.state.hosts.get_mut(host) else {
+        return Reply::fail(1, "", 0.0);
+    };
+    if let Some(r) = busy_reply(h) {
+        return r;
+    }
+    if !known {
+        return Reply::fail(
+            1,
+            format!("Package {name} was not found in the cloud\n"),
+            latency,
+        );
+    }
+    let file = format!("{}.tgz", cpuse_name(name));
+    if !h
+        .imported
+        .iter()
+        .any(|p| cpuse_name(p).eq_ignore_ascii_case(cpuse_name(name)))
+    {
+        h.imported.push(file.clone());
+    }
+    h.busy = Some((
+        Busy::Cpuse {
+            operation: format!("download of {file}"),
+        },
+        sim.state.now + secs(latency),
+    ));
+    sim.schedule(host, latency, PendingEvent::CpuseIdle);
+    Reply::ok(
+        format!("Download of {file} finished successfully\n"),
+        latency,
+    )
+}
+
 /// `installer verify <package>`.
 pub(crate) fn verify(sim: &mut Sim, host: &str, word: &str) -> Reply {
     let latency = sim.state.latency.verify;

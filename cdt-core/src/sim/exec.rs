@@ -295,6 +295,7 @@ fn clish(sim: &mut Sim, host: &str, command: &str) -> Reply {
         }
         ["installer", "import", "local", path] => cpuse::import(sim, host, path),
         ["installer", "verify", name] => cpuse::verify(sim, host, name),
+        ["installer", "download", name] => cpuse::download(sim, host, name),
         ["installer", "install", name] => cpuse::install(sim, host, name, false),
         ["installer", "upgrade", name] => cpuse::install(sim, host, name, true),
         ["installer", "uninstall", name] => cpuse::uninstall(sim, host, name),

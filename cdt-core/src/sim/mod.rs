@@ -34,6 +34,8 @@
 //! ```
 
 mod cluster;
+#[cfg(feature = "driver")]
+mod connect;
 mod cpuse;
 mod exec;
 pub mod fleet;
@@ -48,6 +50,8 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "driver")]
+pub use connect::{SimClock, SimConnector};
 pub use fleet::{Fault, FleetFile, Latency, ManagementSpec, UserCommand, UserScriptReply};
 pub use record::{Delivered, Failover, Record, Span};
 
@@ -425,6 +429,12 @@ impl Sim {
         Ok(reply)
     }
 
+    /// Whether `host` answers at `at` (after letting time pass until then).
+    pub fn check_reachable(&mut self, host: &str, at: Timestamp) -> Result<(), SimError> {
+        self.advance(at);
+        self.reachable(host)
+    }
+
     fn reachable(&self, host: &str) -> Result<(), SimError> {
         let h = self
             .state
@@ -575,6 +585,6 @@ impl Sim {
 }
 
 /// Lower-case hexadecimal.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,0 +1,527 @@
+//! The driver: runs a [`Rollout`] over a [`Connector`], carrying out each action through the
+//! Gaia steps ([`crate::gaia::steps`]) with a timeout on every remote call, and publishing one
+//! stream of [`DriverEvent`]s.
+//!
+//! The event channel is bounded and the driver waits for room: a slow consumer slows the run
+//! down, it never loses an event. Cancelling (through [`Cancel`]) stops new work as the
+//! rollout's cancel does; a step in flight, an install above all, is never aborted.
+//!
+//! ```no_run
+//! # async fn demo(rollout: cdt_core::rollout::Rollout, connector: cdt_core::sim::SimConnector) {
+//! use cdt_core::driver::{Driver, DriverSettings, Cancel, SystemClock};
+//! use std::sync::Arc;
+//! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+//! let driver = Driver::new(Arc::new(connector), Arc::new(SystemClock), DriverSettings::default());
+//! let run = tokio::spawn(async move { driver.run(rollout, tx, Cancel::never()).await });
+//! while let Some(event) = rx.recv().await {
+//!     println!("{event:?}");
+//! }
+//! let totals = run.await.unwrap();
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::formats::config::LogLevel;
+use crate::formats::plan;
+use crate::gaia::steps::{
+    self, ClusterInfo, Hosts, ManagementInfo, StepContext, TargetMemory, Waits,
+};
+use crate::model::PackageKind;
+use crate::rollout::{
+    Action, ActionId, ClusterId, Event, Outcome, Rollout, Step, Subject, TargetId, Totals,
+};
+use crate::transport::{Connector, ExecOutput, Session, TransportError};
+
+/// Where the driver's time comes from.
+pub trait Clock: Send + Sync {
+    /// The time now.
+    fn now(&self) -> Timestamp;
+    /// How long to wait, in tokio time, for a duration in this clock's time.
+    fn real(&self, d: SignedDuration) -> std::time::Duration;
+}
+
+/// The wall clock: real gateways.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    fn real(&self, d: SignedDuration) -> std::time::Duration {
+        std::time::Duration::try_from(d).unwrap_or_default()
+    }
+}
+
+impl Clock for crate::sim::SimClock {
+    fn now(&self) -> Timestamp {
+        crate::sim::SimClock::now(self)
+    }
+
+    fn real(&self, d: SignedDuration) -> std::time::Duration {
+        crate::sim::SimClock::real(self, d)
+    }
+}
+
+/// What the driver publishes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DriverEvent {
+    /// A rollout event (run, batch, target, step, failover, finish).
+    Rollout {
+        /// The event.
+        event: Event,
+    },
+    /// A `log` action of the plan.
+    Log {
+        /// When.
+        at: Timestamp,
+        /// The target it ran for.
+        target: String,
+        /// Its level.
+        level: LogLevel,
+        /// The message.
+        message: String,
+    },
+    /// A `send_email` action: the embedding program's notifier sends it.
+    Email {
+        /// When.
+        at: Timestamp,
+        /// The target it ran for.
+        target: String,
+        /// Recipients.
+        to: String,
+        /// Subject.
+        subject: String,
+        /// Body.
+        body: String,
+    },
+}
+
+/// Timeouts and waits.
+#[derive(Debug, Clone)]
+pub struct DriverSettings {
+    /// Waits inside steps (reboot grace, polling, cluster changes, management tasks).
+    pub waits: Waits,
+    /// The longest any one command may take (installs included).
+    pub command_timeout: SignedDuration,
+    /// The longest opening a session may take.
+    pub connect_timeout: SignedDuration,
+    /// The Management Server, for version changes and policy installs.
+    pub management: Option<ManagementInfo>,
+}
+
+impl Default for DriverSettings {
+    fn default() -> Self {
+        DriverSettings {
+            waits: Waits::default(),
+            command_timeout: SignedDuration::from_mins(90),
+            connect_timeout: SignedDuration::from_secs(30),
+            management: None,
+        }
+    }
+}
+
+/// Cancels a run from another task or thread.
+#[derive(Debug, Clone)]
+pub struct Cancel {
+    rx: watch::Receiver<bool>,
+}
+
+/// The other end of a [`Cancel`].
+#[derive(Debug)]
+pub struct CancelHandle {
+    tx: watch::Sender<bool>,
+}
+
+impl Cancel {
+    /// A cancel and the handle that triggers it.
+    pub fn new() -> (CancelHandle, Cancel) {
+        let (tx, rx) = watch::channel(false);
+        (CancelHandle { tx }, Cancel { rx })
+    }
+
+    /// A cancel that never triggers.
+    pub fn never() -> Cancel {
+        Cancel::new().1
+    }
+}
+
+impl CancelHandle {
+    /// Stops new work (see [`Rollout::cancel`]).
+    pub fn cancel(&self) {
+        let _ = self.tx.send(true);
+    }
+}
+
+/// Runs rollouts over a connector.
+pub struct Driver {
+    hosts: Arc<DriverHosts>,
+    settings: DriverSettings,
+}
+
+impl Driver {
+    /// A driver over `connector`, timed by `clock`.
+    pub fn new(
+        connector: Arc<dyn Connector>,
+        clock: Arc<dyn Clock>,
+        settings: DriverSettings,
+    ) -> Driver {
+        Driver {
+            hosts: Arc::new(DriverHosts {
+                connector,
+                clock,
+                sessions: StdMutex::new(HashMap::new()),
+                digests: StdMutex::new(HashMap::new()),
+                command_timeout: settings.command_timeout,
+                connect_timeout: settings.connect_timeout,
+            }),
+            settings,
+        }
+    }
+
+    /// Runs `rollout` to its end, publishing every event on `events`; returns the totals.
+    pub async fn run(
+        &self,
+        mut rollout: Rollout,
+        events: mpsc::Sender<DriverEvent>,
+        mut cancel: Cancel,
+    ) -> Totals {
+        let package_kind = rollout.package_kind();
+        let clock = self.hosts.clock.clone();
+        let memories: Vec<Arc<Mutex<TargetMemory>>> = (0..rollout.targets().len())
+            .map(|_| Arc::new(Mutex::new(TargetMemory::default())))
+            .collect();
+        let mut tasks: JoinSet<(ActionId, Outcome)> = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, ActionId> = HashMap::new();
+        let mut cancelled = false;
+        rollout.start(clock.now());
+        loop {
+            while let Some(event) = rollout.poll_event() {
+                // Waiting for room: a slow consumer slows the run, it never loses events.
+                let _ = events.send(DriverEvent::Rollout { event }).await;
+            }
+            while let Some(action) = rollout.poll_action() {
+                let now = clock.now();
+                if let Some(event) = self.inline_event(&rollout, &action, now) {
+                    let _ = events.send(event).await;
+                }
+                let ctx = self.context(&rollout, &action, package_kind);
+                let memory = match action.subject {
+                    Subject::Target(t) => memories.get(t.0).cloned(),
+                    Subject::Cluster(_) => None,
+                };
+                let hosts = self.hosts.clone();
+                let id = action.id;
+                let handle = tasks.spawn(async move {
+                    let outcome = match memory {
+                        Some(m) => {
+                            let mut m = m.lock().await;
+                            steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut m).await
+                        }
+                        None => {
+                            let mut scratch = TargetMemory::default();
+                            steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut scratch).await
+                        }
+                    };
+                    (id, outcome)
+                });
+                running.insert(handle.id(), id);
+            }
+            if rollout.is_finished() && tasks.is_empty() {
+                while let Some(event) = rollout.poll_event() {
+                    let _ = events.send(DriverEvent::Rollout { event }).await;
+                }
+                return rollout.totals();
+            }
+            let wake = rollout.poll_timeout().map(|at| {
+                let wait = clock.real(at.duration_since(clock.now()));
+                tokio::time::Instant::now() + wait
+            });
+            tokio::select! {
+                joined = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    let (id, outcome) = match joined {
+                        Some(Ok((task, (id, outcome)))) => {
+                            running.remove(&task);
+                            (id, outcome)
+                        }
+                        Some(Err(e)) => {
+                            let Some(id) = running.remove(&e.id()) else { continue };
+                            (id, Outcome::Failed(format!("the step stopped unexpectedly: {e}")))
+                        }
+                        None => continue,
+                    };
+                    let _ = rollout.handle_outcome(id, outcome, clock.now());
+                }
+                () = sleep_until(wake), if wake.is_some() => rollout.handle_timeout(clock.now()),
+                changed = cancel.rx.changed(), if !cancelled => {
+                    if changed.is_err() || *cancel.rx.borrow() {
+                        cancelled = changed.is_ok();
+                        if cancelled {
+                            rollout.cancel(clock.now());
+                        } else {
+                            cancelled = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The events of actions that run on the orchestrator itself (`log`, `send_email`).
+    fn inline_event(
+        &self,
+        rollout: &Rollout,
+        action: &Action,
+        at: Timestamp,
+    ) -> Option<DriverEvent> {
+        let Subject::Target(t) = action.subject else {
+            return None;
+        };
+        let target = rollout.targets().get(t.0)?.name.clone();
+        match &action.step {
+            Step::Run {
+                action: plan::Action::Log { level, value },
+                ..
+            } => Some(DriverEvent::Log {
+                at,
+                target,
+                level: *level,
+                message: value.clone(),
+            }),
+            Step::Run {
+                action: plan::Action::SendEmail { to, subject, body },
+                ..
+            } => Some(DriverEvent::Email {
+                at,
+                target,
+                to: to.clone(),
+                subject: subject.clone(),
+                body: body.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// What the Gaia step needs to know about an action.
+    fn context(
+        &self,
+        rollout: &Rollout,
+        action: &Action,
+        package_kind: PackageKind,
+    ) -> StepContext {
+        let name = |t: TargetId| {
+            rollout
+                .targets()
+                .get(t.0)
+                .map(|t| t.name.clone())
+                .unwrap_or_default()
+        };
+        let cluster_info = |c: ClusterId| {
+            rollout.cluster(c).map(|v| ClusterInfo {
+                name: v.name.to_string(),
+                kind: v.kind,
+                members: v
+                    .members
+                    .iter()
+                    .map(|m| (name(*m), rollout.targets().get(m.0).and_then(|t| t.role)))
+                    .collect(),
+                upgraded: v.upgraded.iter().map(|m| name(*m)).collect(),
+            })
+        };
+        let (host, object, cluster) = match (action.subject, &action.step) {
+            (Subject::Target(t), _) => {
+                let cluster = rollout.targets().get(t.0).and_then(|t| t.cluster);
+                let object = cluster
+                    .and_then(|c| rollout.cluster_name(c).map(str::to_string))
+                    .unwrap_or_else(|| name(t));
+                (Some(name(t)), object, cluster.and_then(cluster_info))
+            }
+            (Subject::Cluster(c), Step::Failover { from }) => (
+                Some(name(*from)),
+                rollout.cluster_name(c).unwrap_or_default().to_string(),
+                cluster_info(c),
+            ),
+            (Subject::Cluster(c), _) => (
+                None,
+                rollout.cluster_name(c).unwrap_or_default().to_string(),
+                cluster_info(c),
+            ),
+        };
+        StepContext {
+            host,
+            object,
+            cluster,
+            package_kind,
+            management: self.settings.management.clone(),
+            waits: self.settings.waits.clone(),
+        }
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A session shared by the steps that use its host (one call at a time).
+type SharedSession = Arc<Mutex<Box<dyn Session>>>;
+
+/// The driver's side of [`Hosts`]: one session per host, reused; a broken one is dropped and
+/// reopened on the next call; every call bounded by its timeout.
+struct DriverHosts {
+    connector: Arc<dyn Connector>,
+    clock: Arc<dyn Clock>,
+    sessions: StdMutex<HashMap<String, SharedSession>>,
+    digests: StdMutex<HashMap<PathBuf, String>>,
+    command_timeout: SignedDuration,
+    connect_timeout: SignedDuration,
+}
+
+impl DriverHosts {
+    async fn session(&self, host: &str) -> Result<SharedSession, TransportError> {
+        if let Some(s) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(host)
+        {
+            return Ok(s.clone());
+        }
+        let limit = self.clock.real(self.connect_timeout);
+        let session = match tokio::time::timeout(limit, self.connector.connect(host)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(TransportError::Unreachable {
+                    host: host.to_string(),
+                    message: format!("no connection within {} s", self.connect_timeout.as_secs()),
+                });
+            }
+        };
+        let session = Arc::new(Mutex::new(session));
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(host.to_string(), session.clone());
+        Ok(session)
+    }
+
+    fn forget(&self, host: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(host);
+    }
+
+    async fn bounded<T>(
+        &self,
+        host: &str,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
+        let limit = self.clock.real(self.command_timeout);
+        match tokio::time::timeout(limit, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                if matches!(
+                    e,
+                    TransportError::Unreachable { .. } | TransportError::ConnectionLost { .. }
+                ) {
+                    self.forget(host);
+                }
+                Err(e)
+            }
+            Err(_) => {
+                self.forget(host);
+                Err(TransportError::ConnectionLost {
+                    host: host.to_string(),
+                    message: format!(
+                        "{what} did not finish within {} minutes",
+                        self.command_timeout.as_mins()
+                    ),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Hosts for DriverHosts {
+    async fn exec(&self, host: &str, command: &str) -> Result<ExecOutput, TransportError> {
+        let session = self.session(host).await?;
+        let out = self
+            .bounded(host, "the command", async {
+                session.lock().await.exec(command).await
+            })
+            .await?;
+        if out.exit.is_none() {
+            // The connection dropped (a reboot): the next call opens a new one.
+            self.forget(host);
+        }
+        Ok(out)
+    }
+
+    async fn put(&self, host: &str, local: &Path, remote: &str) -> Result<(), TransportError> {
+        let session = self.session(host).await?;
+        self.bounded(host, "the copy", async {
+            session.lock().await.put(local, remote).await
+        })
+        .await
+    }
+
+    async fn get(&self, host: &str, remote: &str, local: &Path) -> Result<(), TransportError> {
+        let session = self.session(host).await?;
+        self.bounded(host, "the copy", async {
+            session.lock().await.get(remote, local).await
+        })
+        .await
+    }
+
+    async fn digest(&self, local: &Path) -> Result<String, TransportError> {
+        if let Some(d) = self
+            .digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(local)
+        {
+            return Ok(d.clone());
+        }
+        let path = local.to_path_buf();
+        let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let mut file = std::fs::File::open(&path)?;
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut file, &mut hasher)?;
+            Ok(crate::sim::hex(&hasher.finalize()))
+        })
+        .await
+        .map_err(|e| TransportError::Other {
+            host: "localhost".into(),
+            message: e.to_string(),
+        })?
+        .map_err(|e| TransportError::Transfer {
+            host: "localhost".into(),
+            message: format!("{}: {e}", local.display()),
+        })?;
+        self.digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(local.to_path_buf(), digest.clone());
+        Ok(digest)
+    }
+
+    async fn sleep(&self, duration: SignedDuration) {
+        tokio::time::sleep(self.clock.real(duration)).await;
+    }
+}

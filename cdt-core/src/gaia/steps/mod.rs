@@ -1,0 +1,394 @@
+//! Carrying out one rollout step on real (or simulated) gateways: which commands, in which
+//! order, how their replies are read, and what counts as success. This is where Gaia knowledge
+//! meets the rollout's [`Step`]s; the transport underneath only runs commands and copies files
+//! ([`Hosts`]), and the driver decides timeouts and retries.
+//!
+//! Steps are written to be safe to repeat after a crash: a copy is skipped when the file is
+//! already there with the same SHA-256, an import when CPUSE lists the package, an install when
+//! CPUSE reports it installed, a version change when the object already has the version.
+
+mod cluster;
+mod files;
+mod management;
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use jiff::SignedDuration;
+
+use super::commands;
+use super::parse::{self, Process};
+use crate::formats::plan;
+use crate::model::{ClusterKind, MemberRole, PackageKind};
+use crate::rollout::{Outcome, Phase, Step};
+use crate::transport::{ExecOutput, TransportError};
+
+pub use files::remote_name;
+
+/// The hosts a step works on, as the driver provides them: commands and copies by host name,
+/// over sessions it keeps; local file digests; and waiting.
+#[async_trait]
+pub trait Hosts: Send + Sync {
+    /// Runs `command` on `host`.
+    async fn exec(&self, host: &str, command: &str) -> Result<ExecOutput, TransportError>;
+    /// Copies the local file `local` to `remote` on `host`.
+    async fn put(&self, host: &str, local: &Path, remote: &str) -> Result<(), TransportError>;
+    /// Copies `remote` from `host` to the local file `local`.
+    async fn get(&self, host: &str, remote: &str, local: &Path) -> Result<(), TransportError>;
+    /// The SHA-256 of a local file, in lower-case hexadecimal.
+    async fn digest(&self, local: &Path) -> Result<String, TransportError>;
+    /// Waits `duration` (in the driver's clock).
+    async fn sleep(&self, duration: SignedDuration);
+}
+
+/// How long steps wait for things that take time on the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waits {
+    /// How often to poll while waiting.
+    pub poll: SignedDuration,
+    /// How long a gateway may stay away after a version upgrade reboots it.
+    pub reboot_grace_upgrade: SignedDuration,
+    /// How long a gateway may stay away after a hotfix install or a reboot.
+    pub reboot_grace_hotfix: SignedDuration,
+    /// How long a failover, MVC or FCU state change may take.
+    pub cluster_change: SignedDuration,
+    /// How long a management task (publish, policy install) may take.
+    pub management_task: SignedDuration,
+}
+
+impl Default for Waits {
+    fn default() -> Self {
+        Waits {
+            poll: SignedDuration::from_secs(10),
+            reboot_grace_upgrade: SignedDuration::from_mins(40),
+            reboot_grace_hotfix: SignedDuration::from_mins(15),
+            cluster_change: SignedDuration::from_mins(5),
+            management_task: SignedDuration::from_mins(30),
+        }
+    }
+}
+
+/// The cluster a step concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    /// The cluster object's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: ClusterKind,
+    /// Its members (host names) with the roles the list gives them.
+    pub members: Vec<(String, Option<MemberRole>)>,
+    /// The members that run the new software before the failover.
+    pub upgraded: Vec<String>,
+}
+
+/// The Management Server, for version changes and policy installs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagementInfo {
+    /// Its host name.
+    pub host: String,
+    /// The policy package to install (`Standard` unless told otherwise).
+    pub policy_package: String,
+    /// The Domain, on a Multi-Domain Server.
+    pub domain: Option<String>,
+}
+
+/// What a step needs to know besides the step itself.
+#[derive(Debug, Clone)]
+pub struct StepContext {
+    /// The target's host name, for target steps.
+    pub host: Option<String>,
+    /// The object whose version or policy changes: the gateway, or its cluster.
+    pub object: String,
+    /// The cluster, for cluster steps and members.
+    pub cluster: Option<ClusterInfo>,
+    /// The package's kind (install or upgrade, reboot grace).
+    pub package_kind: PackageKind,
+    /// The Management Server, when there is one.
+    pub management: Option<ManagementInfo>,
+    /// How long to wait for what takes time.
+    pub waits: Waits,
+}
+
+/// What a target's steps remember between them.
+#[derive(Debug, Clone, Default)]
+pub struct TargetMemory {
+    /// The processes running before the plan.
+    pub processes_before: Option<Vec<Process>>,
+}
+
+/// A step's failure, before it becomes the rollout's [`Outcome`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StepError {
+    Failed(String),
+    Unreachable(String),
+    TimedOut(String),
+}
+
+impl From<TransportError> for StepError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Unreachable { .. } | TransportError::ConnectionLost { .. } => {
+                StepError::Unreachable(e.to_string())
+            }
+            other => StepError::Failed(other.to_string()),
+        }
+    }
+}
+
+pub(crate) type StepResult<T> = Result<T, StepError>;
+
+/// Runs a command and requires exit 0; returns its output.
+pub(crate) async fn run_ok(hosts: &dyn Hosts, host: &str, command: &str) -> StepResult<String> {
+    let out = hosts.exec(host, command).await?;
+    match out.exit {
+        Some(0) => Ok(out.stdout),
+        Some(code) => Err(StepError::Failed(format!(
+            "{host}: `{}` exited {code}: {}",
+            super::quote::Printable(command),
+            first_line(&out.stderr, &out.stdout)
+        ))),
+        None => Err(StepError::Unreachable(format!(
+            "{host}: the connection dropped during `{}`",
+            super::quote::Printable(command)
+        ))),
+    }
+}
+
+fn first_line<'a>(stderr: &'a str, stdout: &'a str) -> &'a str {
+    let text = if stderr.trim().is_empty() {
+        stdout
+    } else {
+        stderr
+    };
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+}
+
+/// Waits until `host` answers again after a reboot, within `grace`.
+pub(crate) async fn wait_until_back(
+    hosts: &dyn Hosts,
+    host: &str,
+    grace: SignedDuration,
+    poll: SignedDuration,
+) -> StepResult<()> {
+    let mut waited = SignedDuration::ZERO;
+    loop {
+        hosts.sleep(poll).await;
+        waited += poll;
+        match hosts.exec(host, &commands::fw_ver()).await {
+            Ok(out) if out.exit == Some(0) => return Ok(()),
+            _ if waited >= grace => {
+                return Err(StepError::Unreachable(format!(
+                    "{host}: did not come back within {} minutes after the reboot",
+                    grace.as_mins()
+                )));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Carries out `step` and says how it went, as the rollout wants it.
+pub async fn run_step(
+    hosts: &dyn Hosts,
+    step: &Step,
+    ctx: &StepContext,
+    memory: &mut TargetMemory,
+) -> Outcome {
+    match run(hosts, step, ctx, memory).await {
+        Ok(outcome) => outcome,
+        Err(StepError::Failed(m)) => Outcome::Failed(m),
+        Err(StepError::Unreachable(m)) => Outcome::Unreachable(m),
+        Err(StepError::TimedOut(_)) => Outcome::TimedOut,
+    }
+}
+
+fn host(ctx: &StepContext) -> StepResult<&str> {
+    ctx.host
+        .as_deref()
+        .ok_or_else(|| StepError::Failed("the step has no target host".into()))
+}
+
+async fn run(
+    hosts: &dyn Hosts,
+    step: &Step,
+    ctx: &StepContext,
+    memory: &mut TargetMemory,
+) -> StepResult<Outcome> {
+    match step {
+        Step::CheckState { phase } => {
+            let h = host(ctx)?;
+            let processes =
+                parse::parse_cpwd_list(&run_ok(hosts, h, &commands::cpwd_list()).await?)
+                    .map_err(|e| StepError::Failed(format!("{h}: cpwd_admin list: {e}")))?;
+            match phase {
+                Phase::Before => memory.processes_before = Some(processes),
+                Phase::After => {
+                    if let Some(before) = &memory.processes_before {
+                        let stopped = parse::stopped_since(before, &processes);
+                        if !stopped.is_empty() {
+                            let names: Vec<&str> = stopped.iter().map(|a| a.app.as_str()).collect();
+                            return Err(StepError::Failed(format!(
+                                "{h}: processes that ran before are not running: {}",
+                                names.join(", ")
+                            )));
+                        }
+                    }
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        Step::SetVersion { version } => {
+            management::set_version(hosts, ctx, &version.to_string()).await
+        }
+        Step::InstallPolicy => management::install_policy(hosts, ctx).await,
+        Step::UpdateCpuse { agent } => {
+            let h = host(ctx)?;
+            match agent {
+                Some(path) => {
+                    let remote = files::upload(hosts, h, path).await?;
+                    run_ok(
+                        hosts,
+                        h,
+                        &command(commands::installer_agent_install(&remote))?,
+                    )
+                    .await?;
+                }
+                None => {
+                    parse::parse_installer_build(
+                        &run_ok(hosts, h, &commands::show_installer_build()).await?,
+                    )
+                    .map_err(|e| StepError::Failed(format!("{h}: CPUSE agent: {e}")))?;
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        Step::Reboot => {
+            let h = host(ctx)?;
+            reboot(hosts, h, ctx).await
+        }
+        Step::Run { action, .. } => run_action(hosts, action, ctx).await,
+        Step::CheckClusterState { .. }
+        | Step::MvcOn
+        | Step::CuStart
+        | Step::Failover { .. }
+        | Step::Restore
+        | Step::MvcOff => cluster::run(hosts, step, ctx).await,
+    }
+}
+
+/// A command built from a user-supplied value that cannot be quoted is a failed step.
+pub(crate) fn command(built: Result<String, super::quote::QuoteError>) -> StepResult<String> {
+    built.map_err(|e| StepError::Failed(e.to_string()))
+}
+
+async fn reboot(hosts: &dyn Hosts, h: &str, ctx: &StepContext) -> StepResult<Outcome> {
+    let out = hosts.exec(h, &commands::reboot()).await;
+    if let Ok(out) = &out
+        && out.exit.is_some_and(|c| c != 0)
+    {
+        return Err(StepError::Failed(format!(
+            "{h}: reboot refused: {}",
+            first_line(&out.stderr, &out.stdout)
+        )));
+    }
+    wait_until_back(hosts, h, ctx.waits.reboot_grace_hotfix, ctx.waits.poll).await?;
+    Ok(Outcome::Ok)
+}
+
+async fn run_action(
+    hosts: &dyn Hosts,
+    action: &plan::Action,
+    ctx: &StepContext,
+) -> StepResult<Outcome> {
+    use plan::Action::*;
+    let h = host(ctx)?;
+    match action {
+        CreateSnapshot { name, description } => {
+            let desc = description.as_deref().unwrap_or("created by cdt");
+            run_ok(hosts, h, &command(commands::add_snapshot(name, desc))?).await?;
+            Ok(Outcome::Ok)
+        }
+        ExecuteCommand { command } => {
+            let out = hosts.exec(h, command).await?;
+            Ok(match out.exit {
+                Some(code) => Outcome::Exited(code),
+                None => {
+                    Outcome::Unreachable(format!("{h}: the connection dropped during the command"))
+                }
+            })
+        }
+        ExecuteScript { path, .. } => {
+            let remote = files::copy(hosts, h, path, &files::script_dir_path(path)).await?;
+            let out = hosts
+                .exec(h, &command(commands::run_script(&remote))?)
+                .await?;
+            Ok(match out.exit {
+                Some(code) => Outcome::Exited(code),
+                None => {
+                    Outcome::Unreachable(format!("{h}: the connection dropped during the script"))
+                }
+            })
+        }
+        SendPackage { path } => {
+            files::upload(hosts, h, path).await?;
+            Ok(Outcome::Ok)
+        }
+        DownloadFromCloud { path } => {
+            files::download_from_cloud(hosts, h, path).await?;
+            Ok(Outcome::Ok)
+        }
+        ImportPackage { path } => {
+            files::import(hosts, h, path).await?;
+            Ok(Outcome::Ok)
+        }
+        VerifyPackage { path } => {
+            let number = files::import(hosts, h, path).await?;
+            run_ok(hosts, h, &command(commands::installer_verify(&number))?).await?;
+            Ok(Outcome::Ok)
+        }
+        InstallPackage { path } => files::install(hosts, h, path, ctx).await,
+        UninstallCpusePackage { filename } | UninstallLegacyPackage { filename } => {
+            let out = hosts
+                .exec(h, &command(commands::installer_uninstall(filename))?)
+                .await?;
+            match out.exit {
+                Some(0) => Ok(Outcome::Ok),
+                Some(code) => Err(StepError::Failed(format!(
+                    "{h}: uninstall of {filename} exited {code}: {}",
+                    first_line(&out.stderr, &out.stdout)
+                ))),
+                None => {
+                    wait_until_back(hosts, h, ctx.waits.reboot_grace_hotfix, ctx.waits.poll)
+                        .await?;
+                    Ok(Outcome::Ok)
+                }
+            }
+        }
+        PushFile {
+            local_path,
+            remote_path,
+        } => {
+            let remote = remote_path.to_string_lossy();
+            files::copy(hosts, h, local_path, &remote).await?;
+            Ok(Outcome::Ok)
+        }
+        PullFile {
+            remote_path,
+            local_dir,
+        } => {
+            files::pull(hosts, h, &remote_path.to_string_lossy(), local_dir).await?;
+            Ok(Outcome::Ok)
+        }
+        Reboot => reboot(hosts, h, ctx).await,
+        // Handled by the driver (log lines and the notifier); nothing runs on the gateway.
+        Log { .. } | SendEmail { .. } => Ok(Outcome::Ok),
+    }
+}
+
+/// The local folder a pulled file goes to: `local_dir/<target>/`.
+pub fn pull_folder(local_dir: &Path, host: &str) -> PathBuf {
+    local_dir.join(files::sanitise(host))
+}

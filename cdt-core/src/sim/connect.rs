@@ -1,0 +1,171 @@
+//! The simulated fleet behind the transport traits: an in-process [`Connector`] whose sessions
+//! run commands on a shared [`Sim`], waiting (in tokio time) as long as each command takes.
+//!
+//! The simulator's clock follows tokio's: `start + elapsed × scale`. Under tokio's paused test
+//! clock a whole deployment runs in virtual time at once; with a real clock and a scale of, say,
+//! 120, a two-hour simulated deployment takes a minute.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+use super::{ReplyKind, Sim, SimError};
+use crate::transport::{Connector, ExecOutput, Session, TransportError};
+
+/// Maps tokio time to the simulator's clock.
+#[derive(Debug, Clone)]
+pub struct SimClock {
+    origin: tokio::time::Instant,
+    start: Timestamp,
+    scale: f64,
+}
+
+impl SimClock {
+    /// A clock that reads `start` now and runs `scale` times faster than tokio time.
+    pub fn new(start: Timestamp, scale: f64) -> SimClock {
+        SimClock {
+            origin: tokio::time::Instant::now(),
+            start,
+            scale: if scale > 0.0 { scale } else { 1.0 },
+        }
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> Timestamp {
+        let elapsed = self.origin.elapsed().as_secs_f64() * self.scale;
+        let d = SignedDuration::try_from_secs_f64(elapsed).unwrap_or(super::NEVER);
+        self.start.checked_add(d).unwrap_or(self.start)
+    }
+
+    /// How long to wait in tokio time for a simulated duration.
+    pub fn real(&self, d: SignedDuration) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(d.as_secs_f64().max(0.0) / self.scale)
+            .unwrap_or(std::time::Duration::MAX)
+    }
+}
+
+/// A [`Connector`] to a simulated fleet. Cheap to clone; every clone shares the fleet.
+#[derive(Debug, Clone)]
+pub struct SimConnector {
+    sim: Arc<Mutex<Sim>>,
+    clock: SimClock,
+}
+
+impl SimConnector {
+    /// Connects to `sim`, whose clock then follows tokio's at `scale` simulated seconds per
+    /// second.
+    pub fn new(sim: Sim, scale: f64) -> SimConnector {
+        let clock = SimClock::new(sim.now(), scale);
+        SimConnector {
+            sim: Arc::new(Mutex::new(sim)),
+            clock,
+        }
+    }
+
+    /// The fleet, to inspect its state and record (brought up to the clock's time first).
+    pub fn fleet(&self) -> MutexGuard<'_, Sim> {
+        let mut sim = self.sim.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.clock.now();
+        sim.advance(now);
+        sim
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The clock the fleet follows (give it to the driver).
+    pub fn clock(&self) -> SimClock {
+        self.clock.clone()
+    }
+}
+
+fn unreachable(e: SimError, host: &str) -> TransportError {
+    match e {
+        SimError::NoSuchFile { host, path } => TransportError::Transfer {
+            host,
+            message: format!("{path}: no such file"),
+        },
+        other => TransportError::Unreachable {
+            host: host.to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+#[async_trait]
+impl Connector for SimConnector {
+    async fn connect(&self, host: &str) -> Result<Box<dyn Session>, TransportError> {
+        {
+            let mut sim = self.fleet();
+            let at = self.clock.now();
+            sim.check_reachable(host, at)
+                .map_err(|e| unreachable(e, host))?;
+        }
+        Ok(Box::new(SimSession {
+            host: host.to_string(),
+            connector: self.clone(),
+        }))
+    }
+}
+
+struct SimSession {
+    host: String,
+    connector: SimConnector,
+}
+
+#[async_trait]
+impl Session for SimSession {
+    async fn exec(&mut self, command: &str) -> Result<ExecOutput, TransportError> {
+        let reply = {
+            let mut sim = self.connector.fleet();
+            let at = self.connector.clock.now();
+            sim.exec(&self.host, command, at)
+                .map_err(|e| unreachable(e, &self.host))?
+        };
+        if reply.kind == ReplyKind::Hangs {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(self.connector.clock.real(reply.duration)).await;
+        Ok(ExecOutput {
+            exit: match reply.kind {
+                ReplyKind::Exited(code) => Some(code),
+                ReplyKind::Dropped | ReplyKind::Hangs => None,
+            },
+            stdout: reply.stdout,
+            stderr: reply.stderr,
+        })
+    }
+
+    async fn put(&mut self, local: &Path, remote: &str) -> Result<(), TransportError> {
+        let content = std::fs::read(local).map_err(|e| TransportError::Transfer {
+            host: self.host.clone(),
+            message: format!("{}: {e}", local.display()),
+        })?;
+        let took = {
+            let mut sim = self.connector.fleet();
+            let at = self.connector.clock.now();
+            sim.put(&self.host, remote, &content, at)
+                .map_err(|e| unreachable(e, &self.host))?
+        };
+        tokio::time::sleep(self.connector.clock.real(took)).await;
+        Ok(())
+    }
+
+    async fn get(&mut self, remote: &str, local: &Path) -> Result<(), TransportError> {
+        let (content, took) = {
+            let mut sim = self.connector.fleet();
+            let at = self.connector.clock.now();
+            sim.get(&self.host, remote, at)
+                .map_err(|e| unreachable(e, &self.host))?
+        };
+        tokio::time::sleep(self.connector.clock.real(took)).await;
+        std::fs::write(local, content).map_err(|e| TransportError::Transfer {
+            host: self.host.clone(),
+            message: format!("{}: {e}", local.display()),
+        })
+    }
+}

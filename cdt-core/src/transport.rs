@@ -1,0 +1,80 @@
+//! How the engine reaches gateways: a [`Connector`] opens a [`Session`] to a host; a session
+//! runs commands and copies files. That is all a transport does: moving bytes, keeping
+//! connections. Which commands to run, how to read their replies, whether a copy is needed and
+//! arrived intact, and whether a failed step is retried are decided in core (the Gaia
+//! vocabulary and the rollout), so every transport, including one written in Python or C,
+//! behaves the same.
+//!
+//! Timeouts are the driver's: it bounds every call with its own deadline, so a transport may
+//! block as long as the remote side does.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExecOutput {
+    /// The exit status, or `None` when the connection dropped before it arrived (a reboot).
+    pub exit: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Why a host could not be reached or a transfer failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// The host does not answer (connection refused or timed out, host down or rebooting).
+    #[error("{host}: unreachable: {message}")]
+    Unreachable {
+        /// The host.
+        host: String,
+        /// What the transport saw.
+        message: String,
+    },
+    /// The connection was lost during the call.
+    #[error("{host}: connection lost: {message}")]
+    ConnectionLost {
+        /// The host.
+        host: String,
+        /// What the transport saw.
+        message: String,
+    },
+    /// A file could not be copied.
+    #[error("{host}: transfer failed: {message}")]
+    Transfer {
+        /// The host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Anything else the transport reports.
+    #[error("{host}: {message}")]
+    Other {
+        /// The host.
+        host: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// An open connection to one host. Calls on one session do not overlap.
+#[async_trait]
+pub trait Session: Send {
+    /// Runs one command line in the host's Expert shell.
+    async fn exec(&mut self, command: &str) -> Result<ExecOutput, TransportError>;
+    /// Copies a local file to `remote` (a full path on the host).
+    async fn put(&mut self, local: &Path, remote: &str) -> Result<(), TransportError>;
+    /// Copies `remote` from the host to the local file `local`.
+    async fn get(&mut self, remote: &str, local: &Path) -> Result<(), TransportError>;
+}
+
+/// Opens sessions to hosts by name.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// Opens a session to `host` (a gateway, member or Management Server object name).
+    async fn connect(&self, host: &str) -> Result<Box<dyn Session>, TransportError>;
+}

@@ -1,0 +1,334 @@
+//! Whole deployments: the rollout, driven over the simulated fleet through the Gaia steps.
+//! The invariants are checked on the simulator's own record, not on the engine's events.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cdt_core::candidates::generate::{GenerateOptions, generate};
+use cdt_core::driver::{Cancel, Driver, DriverEvent, DriverSettings};
+use cdt_core::formats::plan::Plan;
+use cdt_core::gaia::steps::ManagementInfo;
+use cdt_core::model::inventory::InventoryFormat;
+use cdt_core::model::{Package, Version};
+use cdt_core::rollout::{Event, Rollout, RolloutSpec, Settings, Totals, Work};
+use cdt_core::sim::{FleetFile, Sim, SimConnector};
+
+const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
+const JUMBO: &str = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
+
+const FLEET: &str = r#"
+start = "2026-12-01T01:00:00Z"
+[management]
+name = "mgmt"
+address = "192.0.2.250"
+[[gateways]]
+name = "gw-1"
+address = "192.0.2.1"
+version = "R81.20"
+take = 41
+[[gateways]]
+name = "gw-2"
+address = "192.0.2.2"
+version = "R81.20"
+take = 41
+[[clusters]]
+name = "ha"
+kind = "clusterxl_ha"
+[[clusters.members]]
+name = "ha-a"
+address = "198.51.100.1"
+version = "R81.20"
+take = 41
+role = "Active"
+[[clusters.members]]
+name = "ha-b"
+address = "198.51.100.2"
+version = "R81.20"
+take = 41
+role = "Standby"
+[[clusters]]
+name = "vr"
+kind = "vrrp"
+[[clusters.members]]
+name = "vr-a"
+address = "198.51.100.11"
+version = "R81.20"
+take = 41
+role = "Master"
+[[clusters.members]]
+name = "vr-b"
+address = "198.51.100.12"
+version = "R81.20"
+take = 41
+role = "Backup"
+[[clusters]]
+name = "vs"
+kind = "vsx_vsls"
+[[clusters.members]]
+name = "vs-1"
+address = "198.51.100.21"
+version = "R81.20"
+take = 41
+role = "VSLS member"
+[[clusters.members]]
+name = "vs-2"
+address = "198.51.100.22"
+version = "R81.20"
+take = 41
+role = "VSLS member"
+[[clusters.members]]
+name = "vs-3"
+address = "198.51.100.23"
+version = "R81.20"
+take = 41
+role = "VSLS active member"
+"#;
+
+struct Run {
+    totals: Totals,
+    events: Vec<DriverEvent>,
+    connector: SimConnector,
+    rollout_targets: Vec<String>,
+}
+
+fn package_file(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("fake package {name}")).unwrap();
+    path
+}
+
+async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let package_path = package_file(dir.path(), package_name);
+    let fleet =
+        FleetFile::parse(&format!("{FLEET}\n{faults}"), InventoryFormat::Toml, None).unwrap();
+    let package = Package::from_path(&package_path).unwrap();
+    let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    let plan = Plan::parse(
+        &format!(
+            r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
+               {extra_plan}<install_package path="{}"/></CDT_Deployment_Plan>"#,
+            package_path.display()
+        ),
+        None,
+    )
+    .unwrap();
+    let rollout = Rollout::new(RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings {
+            failure_budget: cdt_core::rollout::FailureBudget::Count(10),
+            ..Settings::default()
+        },
+    })
+    .unwrap();
+    let rollout_targets = rollout.targets().iter().map(|t| t.name.clone()).collect();
+    let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+    let settings = DriverSettings {
+        management: Some(ManagementInfo {
+            host: "mgmt".into(),
+            policy_package: "Standard".into(),
+            domain: None,
+        }),
+        ..DriverSettings::default()
+    };
+    let driver = Driver::new(
+        Arc::new(connector.clone()),
+        Arc::new(connector.clock()),
+        settings,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let collector = tokio::spawn(async move {
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(e);
+        }
+        events
+    });
+    let totals = driver.run(rollout, tx, Cancel::never()).await;
+    let events = collector.await.unwrap();
+    drop(dir);
+    Run {
+        totals,
+        events,
+        connector,
+        rollout_targets,
+    }
+}
+
+fn members() -> [(&'static str, &'static [&'static str]); 3] {
+    [
+        ("ha", &["ha-a", "ha-b"]),
+        ("vr", &["vr-a", "vr-b"]),
+        ("vs", &["vs-1", "vs-2", "vs-3"]),
+    ]
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_version_upgrade_of_the_whole_fleet_keeps_every_cluster_serving() {
+    let run = deploy(UPGRADE, "", "").await;
+    let failures: Vec<String> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            DriverEvent::Rollout {
+                event:
+                    Event::TargetFinished {
+                        target,
+                        status,
+                        reason,
+                        ..
+                    },
+            } if *status != cdt_core::rollout::Status::Succeeded => Some(format!(
+                "{} {status:?} {reason:?}",
+                run.rollout_targets[target.0]
+            )),
+            DriverEvent::Rollout {
+                event:
+                    Event::StepFinished {
+                        step,
+                        outcome,
+                        subject,
+                        ..
+                    },
+            } if outcome.word() != "ok" => Some(format!("{subject:?} {step} {outcome:?}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(run.totals.succeeded, 9, "{failures:#?}");
+    let sim = run.connector.fleet();
+    let record = sim.record();
+    for (cluster, _) in members() {
+        assert!(
+            record.cluster_down.get(cluster).is_none_or(Vec::is_empty),
+            "{cluster}: {:?}",
+            record.cluster_down.get(cluster)
+        );
+    }
+    for (host, installs) in &record.installs {
+        assert_eq!(installs.len(), 1, "{host} installed {installs:?}");
+    }
+    for host in [
+        "gw-1", "gw-2", "ha-a", "ha-b", "vr-a", "vr-b", "vs-1", "vs-2", "vs-3",
+    ] {
+        assert_eq!(
+            sim.installed(host).map(|v| v.version),
+            Some(Version::R82),
+            "{host}"
+        );
+    }
+    let objects: Vec<&str> = record
+        .versions_set
+        .iter()
+        .map(|(_, o, _)| o.as_str())
+        .collect();
+    for object in ["gw-1", "gw-2", "ha", "vr", "vs"] {
+        assert!(
+            objects.contains(&object),
+            "{object} version not set: {objects:?}"
+        );
+    }
+    assert!(!record.policy_installs.is_empty());
+    assert!(
+        record
+            .failovers
+            .iter()
+            .any(|f| f.cluster == "ha" && f.from == "ha-a")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_jumbo_everywhere_succeeds_and_installs_once_per_box() {
+    let run = deploy(JUMBO, "", "").await;
+    assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
+    let sim = run.connector.fleet();
+    for host in ["gw-1", "ha-a", "vs-3"] {
+        assert_eq!(sim.installed(host).and_then(|v| v.take), Some(89), "{host}");
+    }
+    assert!(
+        sim.record().cluster_down.values().all(Vec::is_empty),
+        "{:?}",
+        sim.record().cluster_down
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_package_failing_on_a_standby_stops_its_cluster_and_the_active_is_untouched() {
+    let faults = "[[faults]]\nkind = \"package_fails\"\nhost = \"ha-b\"\npackage = \"JUMBO\"\n";
+    let run = deploy(JUMBO, faults, "").await;
+    assert_eq!(run.totals.failed, 1);
+    let sim = run.connector.fleet();
+    assert_eq!(
+        sim.installed("ha-a").and_then(|v| v.take),
+        Some(41),
+        "the Active was not touched"
+    );
+    assert!(!sim.record().installs.contains_key("ha-a"));
+    assert!(
+        sim.record()
+            .cluster_down
+            .get("ha")
+            .is_none_or(Vec::is_empty)
+    );
+    assert_eq!(sim.active_member("ha"), Some("ha-a"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gateway_that_does_not_come_back_is_unreachable() {
+    let faults = "[[faults]]\nkind = \"unreachable\"\nhost = \"gw-2\"\nfrom = 1\n";
+    let run = deploy(JUMBO, faults, "").await;
+    assert_eq!(run.totals.unreachable, 1, "{:?}", run.totals);
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan_log_actions_reach_the_event_stream() {
+    let run = deploy(JUMBO, "", r#"<log level="NORMAL" value="starting"/>"#).await;
+    let logs = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, DriverEvent::Log { message, .. } if message == "starting"))
+        .count();
+    assert_eq!(logs, 9);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_run_takes_the_simulated_time_its_steps_take() {
+    let run = deploy(UPGRADE, "", "").await;
+    let started = run.events.iter().find_map(|e| match e {
+        DriverEvent::Rollout {
+            event: Event::RunStarted {
+                at, planned_steps, ..
+            },
+        } => Some((*at, *planned_steps)),
+        _ => None,
+    });
+    let finished = run.events.iter().find_map(|e| match e {
+        DriverEvent::Rollout {
+            event: Event::RunFinished { at, .. },
+        } => Some(*at),
+        _ => None,
+    });
+    let ((start, planned), end) = (started.unwrap(), finished.unwrap());
+    // One batch: the first waves' upgrades (30 min) and reboots (5 min) in parallel, then
+    // the last members' the same: over an hour of simulated time.
+    let took = end.duration_since(start);
+    assert!(took >= jiff::SignedDuration::from_mins(70), "{took:?}");
+    assert!(took <= jiff::SignedDuration::from_hours(4), "{took:?}");
+    let steps = run
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                DriverEvent::Rollout {
+                    event: Event::StepFinished { .. }
+                }
+            )
+        })
+        .count();
+    assert_eq!(steps, planned, "every planned step ran once");
+}
