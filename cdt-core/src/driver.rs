@@ -3,16 +3,16 @@
 //! stream of [`DriverEvent`]s.
 //!
 //! The event channel is bounded and the driver waits for room: a slow consumer slows the run
-//! down, it never loses an event. Cancelling (through [`Cancel`]) stops new work as the
+//! down, it never loses an event. Cancelling (through [`Control`]) stops new work as the
 //! rollout's cancel does; a step in flight, an install above all, is never aborted.
 //!
 //! ```no_run
 //! # async fn demo(rollout: cdt_core::rollout::Rollout, connector: cdt_core::sim::SimConnector) {
-//! use cdt_core::driver::{Driver, DriverSettings, Cancel, SystemClock};
+//! use cdt_core::driver::{Driver, DriverSettings, Control, SystemClock};
 //! use std::sync::Arc;
 //! let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
 //! let driver = Driver::new(Arc::new(connector), Arc::new(SystemClock), DriverSettings::default());
-//! let run = tokio::spawn(async move { driver.run(rollout, tx, Cancel::never()).await });
+//! let run = tokio::spawn(async move { driver.run(rollout, tx, Control::none()).await });
 //! while let Some(event) = rx.recv().await {
 //!     println!("{event:?}");
 //! }
@@ -30,11 +30,13 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::error::{Error, Result};
 use crate::formats::config::LogLevel;
 use crate::formats::plan;
 use crate::gaia::steps::{
     self, ClusterInfo, Hosts, ManagementInfo, StepContext, TargetMemory, Waits,
 };
+use crate::journal::{Journal, Resumed};
 use crate::model::PackageKind;
 use crate::rollout::{
     Action, ActionId, ClusterId, Event, Outcome, Rollout, Step, Subject, TargetId, Totals,
@@ -132,35 +134,51 @@ impl Default for DriverSettings {
     }
 }
 
-/// Cancels a run from another task or thread.
+/// Controls a run from another task or thread: cancel, and approve the next batch when the
+/// run pauses between batches.
 #[derive(Debug, Clone)]
-pub struct Cancel {
-    rx: watch::Receiver<bool>,
+pub struct Control {
+    cancel: watch::Receiver<bool>,
+    approvals: watch::Receiver<u64>,
 }
 
-/// The other end of a [`Cancel`].
+/// The other end of a [`Control`].
 #[derive(Debug)]
-pub struct CancelHandle {
-    tx: watch::Sender<bool>,
+pub struct ControlHandle {
+    cancel: watch::Sender<bool>,
+    approvals: watch::Sender<u64>,
 }
 
-impl Cancel {
-    /// A cancel and the handle that triggers it.
-    pub fn new() -> (CancelHandle, Cancel) {
-        let (tx, rx) = watch::channel(false);
-        (CancelHandle { tx }, Cancel { rx })
+impl Control {
+    /// A control and the handle that drives it.
+    pub fn new() -> (ControlHandle, Control) {
+        let (cancel_tx, cancel) = watch::channel(false);
+        let (approvals_tx, approvals) = watch::channel(0);
+        (
+            ControlHandle {
+                cancel: cancel_tx,
+                approvals: approvals_tx,
+            },
+            Control { cancel, approvals },
+        )
     }
 
-    /// A cancel that never triggers.
-    pub fn never() -> Cancel {
-        Cancel::new().1
+    /// A control nobody drives: the run is never cancelled, and a run that pauses between
+    /// batches waits for ever (so use it only without pauses).
+    pub fn none() -> Control {
+        Control::new().1
     }
 }
 
-impl CancelHandle {
+impl ControlHandle {
     /// Stops new work (see [`Rollout::cancel`]).
     pub fn cancel(&self) {
-        let _ = self.tx.send(true);
+        let _ = self.cancel.send(true);
+    }
+
+    /// Lets a paused run start its next batch (see [`Rollout::approve`]).
+    pub fn approve(&self) {
+        self.approvals.send_modify(|n| *n += 1);
     }
 }
 
@@ -193,10 +211,70 @@ impl Driver {
     /// Runs `rollout` to its end, publishing every event on `events`; returns the totals.
     pub async fn run(
         &self,
-        mut rollout: Rollout,
+        rollout: Rollout,
         events: mpsc::Sender<DriverEvent>,
-        mut cancel: Cancel,
+        control: Control,
     ) -> Totals {
+        match self
+            .run_inner(rollout, None, Vec::new(), false, events, control)
+            .await
+        {
+            Ok(totals) | Err((totals, _)) => totals,
+        }
+    }
+
+    /// Runs `rollout` with a journal: every input the rollout gets is recorded, and every
+    /// action is durable in the journal before it is sent. Stops (after the steps in flight
+    /// finish) if the journal cannot be written.
+    pub async fn run_journaled(
+        &self,
+        rollout: Rollout,
+        journal: &mut Journal,
+        events: mpsc::Sender<DriverEvent>,
+        control: Control,
+    ) -> Result<Totals> {
+        self.run_inner(rollout, Some(journal), Vec::new(), false, events, control)
+            .await
+            .map_err(|(_, e)| e)
+    }
+
+    /// Finishes a run rebuilt from its journal: the steps that were in flight run again (each
+    /// checks first what is already done), then the run goes on.
+    pub async fn resume(
+        &self,
+        resumed: Resumed,
+        events: mpsc::Sender<DriverEvent>,
+        control: Control,
+    ) -> Result<Totals> {
+        let Resumed {
+            mut journal,
+            rollout,
+            in_flight,
+            started,
+            ..
+        } = resumed;
+        let actions = in_flight.into_iter().map(|(a, _)| a).collect();
+        self.run_inner(
+            rollout,
+            Some(&mut journal),
+            actions,
+            started,
+            events,
+            control,
+        )
+        .await
+        .map_err(|(_, e)| e)
+    }
+
+    async fn run_inner(
+        &self,
+        mut rollout: Rollout,
+        mut journal: Option<&mut Journal>,
+        resumed: Vec<Action>,
+        started: bool,
+        events: mpsc::Sender<DriverEvent>,
+        mut control: Control,
+    ) -> Result<Totals, (Totals, Error)> {
         let package_kind = rollout.package_kind();
         let clock = self.hosts.clock.clone();
         let memories: Vec<Arc<Mutex<TargetMemory>>> = (0..rollout.targets().len())
@@ -205,13 +283,46 @@ impl Driver {
         let mut tasks: JoinSet<(ActionId, Outcome)> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, ActionId> = HashMap::new();
         let mut cancelled = false;
-        rollout.start(clock.now());
+        let mut approvals_closed = false;
+        // Steps that were in flight when an earlier run died: their gateways may be rebooting.
+        let recheck: std::collections::HashSet<ActionId> = resumed.iter().map(|a| a.id).collect();
+        let mut pending = resumed;
+        let mut failure: Option<Error> = None;
+        if !started {
+            let now = clock.now();
+            if let Some(j) = journal.as_deref_mut()
+                && let Err(e) = j.start(now)
+            {
+                return Err((rollout.totals(), e));
+            }
+            rollout.start(now);
+        }
         loop {
             while let Some(event) = rollout.poll_event() {
                 // Waiting for room: a slow consumer slows the run, it never loses events.
                 let _ = events.send(DriverEvent::Rollout { event }).await;
             }
             while let Some(action) = rollout.poll_action() {
+                pending.push(action);
+            }
+            if failure.is_none() && !pending.is_empty() {
+                // Group commit: every action issued now is durable before any is sent.
+                if let Some(j) = journal.as_deref_mut() {
+                    let now = clock.now();
+                    let written = pending
+                        .iter()
+                        .try_for_each(|a| j.sent(a, now))
+                        .and_then(|()| j.sync());
+                    if let Err(e) = written {
+                        failure = Some(e);
+                        rollout.cancel(clock.now());
+                    }
+                }
+            }
+            if failure.is_some() {
+                pending.clear();
+            }
+            for action in pending.drain(..) {
                 let now = clock.now();
                 if let Some(event) = self.inline_event(&rollout, &action, now) {
                     let _ = events.send(event).await;
@@ -223,7 +334,14 @@ impl Driver {
                 };
                 let hosts = self.hosts.clone();
                 let id = action.id;
+                let wait_first = recheck.contains(&id).then(|| ctx.host.clone()).flatten();
                 let handle = tasks.spawn(async move {
+                    if let Some(host) = wait_first
+                        && let Some(outcome) =
+                            steps::wait_reachable(hosts.as_ref(), &host, &ctx.waits).await
+                    {
+                        return (id, outcome);
+                    }
                     let outcome = match memory {
                         Some(m) => {
                             let mut m = m.lock().await;
@@ -238,11 +356,19 @@ impl Driver {
                 });
                 running.insert(handle.id(), id);
             }
-            if rollout.is_finished() && tasks.is_empty() {
+            if tasks.is_empty() && (rollout.is_finished() || failure.is_some()) {
                 while let Some(event) = rollout.poll_event() {
                     let _ = events.send(DriverEvent::Rollout { event }).await;
                 }
-                return rollout.totals();
+                if let Some(j) = journal.as_deref_mut()
+                    && let Err(e) = j.sync()
+                {
+                    failure.get_or_insert(e);
+                }
+                return match failure {
+                    None => Ok(rollout.totals()),
+                    Some(e) => Err((rollout.totals(), e)),
+                };
             }
             let wake = rollout.poll_timeout().map(|at| {
                 let wait = clock.real(at.duration_since(clock.now()));
@@ -261,17 +387,46 @@ impl Driver {
                         }
                         None => continue,
                     };
-                    let _ = rollout.handle_outcome(id, outcome, clock.now());
+                    let now = clock.now();
+                    if failure.is_none()
+                        && let Some(j) = journal.as_deref_mut()
+                            && let Err(e) = j.outcome(id, &outcome, now) {
+                                failure = Some(e);
+                            }
+                    let _ = rollout.handle_outcome(id, outcome, now);
+                    if failure.is_some() {
+                        rollout.cancel(now);
+                    }
                 }
-                () = sleep_until(wake), if wake.is_some() => rollout.handle_timeout(clock.now()),
-                changed = cancel.rx.changed(), if !cancelled => {
-                    if changed.is_err() || *cancel.rx.borrow() {
-                        cancelled = changed.is_ok();
-                        if cancelled {
-                            rollout.cancel(clock.now());
-                        } else {
-                            cancelled = true;
+                () = sleep_until(wake), if wake.is_some() && failure.is_none() => {
+                    let now = clock.now();
+                    if let Some(j) = journal.as_deref_mut()
+                        && let Err(e) = j.timeout(now) {
+                            failure = Some(e);
                         }
+                    rollout.handle_timeout(now);
+                }
+                changed = control.approvals.changed(), if !approvals_closed => {
+                    if changed.is_err() {
+                        approvals_closed = true;
+                    } else if failure.is_none() {
+                        let now = clock.now();
+                        if let Some(j) = journal.as_deref_mut()
+                            && let Err(e) = j.approve(now) {
+                                failure = Some(e);
+                            }
+                        rollout.approve(now);
+                    }
+                }
+                changed = control.cancel.changed(), if !cancelled => {
+                    cancelled = true;
+                    if changed.is_ok() && *control.cancel.borrow() {
+                        let now = clock.now();
+                        if let Some(j) = journal.as_deref_mut()
+                            && let Err(e) = j.cancel(now) {
+                                failure = Some(e);
+                            }
+                        rollout.cancel(now);
                     }
                 }
             }

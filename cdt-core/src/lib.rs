@@ -28,6 +28,7 @@ pub mod error;
 pub mod formats;
 pub mod gaia;
 pub mod input;
+pub mod journal;
 pub mod model;
 pub mod rollout;
 pub mod sim;

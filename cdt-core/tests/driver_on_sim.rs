@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cdt_core::candidates::generate::{GenerateOptions, generate};
-use cdt_core::driver::{Cancel, Driver, DriverEvent, DriverSettings};
+use cdt_core::driver::{Control, Driver, DriverEvent, DriverSettings};
 use cdt_core::formats::plan::Plan;
 use cdt_core::gaia::steps::ManagementInfo;
 use cdt_core::model::inventory::InventoryFormat;
@@ -149,7 +149,7 @@ async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
         }
         events
     });
-    let totals = driver.run(rollout, tx, Cancel::never()).await;
+    let totals = driver.run(rollout, tx, Control::none()).await;
     let events = collector.await.unwrap();
     drop(dir);
     Run {

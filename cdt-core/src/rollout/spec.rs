@@ -162,7 +162,8 @@ impl Work {
 }
 
 /// How a run is paced and when it stops.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// At most this many targets work at once (cluster-level steps do not count); `None`: no cap.
     pub concurrency: Option<NonZeroUsize>,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::formats::plan;
 use crate::model::{MemberRole, Version};
@@ -18,7 +18,7 @@ pub struct TargetId(pub usize);
 pub struct ClusterId(pub usize);
 
 /// An action's identity, unique within one rollout, increasing in the order actions are issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ActionId(pub u64);
 
 /// Before or after the work, for state checks.
@@ -170,7 +170,7 @@ pub struct Action {
 }
 
 /// How an action ended, as the caller observed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
 pub enum Outcome {
     /// It did what it should.

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Hosts, StepContext, StepError, StepResult, command, first_line, run_ok, wait_until_back,
+    Hosts, StepContext, StepError, StepResult, Waits, command, first_line, run_cpuse, run_cpuse_ok,
+    run_ok, wait_until_back,
 };
 use crate::gaia::commands::{self, PackageList, UPLOAD_DIR};
 use crate::gaia::parse;
@@ -111,13 +112,24 @@ async fn imported_number(hosts: &dyn Hosts, host: &str, name: &str) -> StepResul
 
 /// Copies and imports a package unless CPUSE already lists it; returns how to name it to
 /// CPUSE (its number in the imported list).
-pub(crate) async fn import(hosts: &dyn Hosts, host: &str, local: &Path) -> StepResult<String> {
+pub(crate) async fn import(
+    hosts: &dyn Hosts,
+    host: &str,
+    local: &Path,
+    waits: &Waits,
+) -> StepResult<String> {
     let name = name_of(local)?;
     if let Some(n) = imported_number(hosts, host, &name).await? {
         return Ok(n);
     }
     let remote = upload(hosts, host, local).await?;
-    run_ok(hosts, host, &command(commands::installer_import(&remote))?).await?;
+    run_cpuse_ok(
+        hosts,
+        host,
+        &command(commands::installer_import(&remote))?,
+        waits,
+    )
+    .await?;
     imported_number(hosts, host, &name)
         .await?
         .ok_or_else(|| StepError::Failed(format!("{host}: {name} is not listed after its import")))
@@ -128,34 +140,57 @@ pub(crate) async fn download_from_cloud(
     hosts: &dyn Hosts,
     host: &str,
     local: &Path,
+    waits: &Waits,
 ) -> StepResult<()> {
     let name = name_of(local)?;
     if imported_number(hosts, host, &name).await?.is_some() {
         return Ok(());
     }
-    run_ok(
-        hosts,
-        host,
-        &command(commands::installer_download(cpuse_name(&name)))?,
-    )
-    .await?;
+    let line = command(commands::installer_download(cpuse_name(&name)))?;
+    run_cpuse_ok(hosts, host, &line, waits).await?;
     Ok(())
 }
 
-/// Whether CPUSE reports the package installed.
-async fn installed(hosts: &dyn Hosts, host: &str, number: &str) -> StepResult<bool> {
-    let details = parse::parse_installer_package(
-        &run_ok(
-            hosts,
-            host,
-            &command(commands::show_installer_package(number))?,
-        )
-        .await?,
-    )
-    .map_err(|e| StepError::Failed(format!("{host}: show installer package: {e}")))?;
-    Ok(details
-        .status()
-        .is_some_and(|s| s.eq_ignore_ascii_case("installed")))
+/// Whether CPUSE reports the package installed. While it reports an install in progress, or
+/// the gateway does not answer (the reboot that ends an install), waits within the longer
+/// reboot grace: a run resumed after the orchestrator died mid-install finds it so.
+async fn installed(
+    hosts: &dyn Hosts,
+    host: &str,
+    number: &str,
+    ctx: &StepContext,
+) -> StepResult<bool> {
+    let mut waited = jiff::SignedDuration::ZERO;
+    let line = command(commands::show_installer_package(number))?;
+    loop {
+        let outcome = match run_ok(hosts, host, &line).await {
+            Ok(reply) => {
+                let details = parse::parse_installer_package(&reply).map_err(|e| {
+                    StepError::Failed(format!("{host}: show installer package: {e}"))
+                })?;
+                let status = details.status().unwrap_or_default().to_ascii_lowercase();
+                if status.contains("installing") {
+                    None
+                } else {
+                    Some(Ok(status == "installed"))
+                }
+            }
+            Err(StepError::Unreachable(m)) => {
+                (waited >= ctx.waits.reboot_grace_upgrade).then_some(Err(StepError::Unreachable(m)))
+            }
+            Err(e) => Some(Err(e)),
+        };
+        if let Some(result) = outcome {
+            return result;
+        }
+        if waited >= ctx.waits.reboot_grace_upgrade {
+            return Err(StepError::Failed(format!(
+                "{host}: CPUSE still reports the install in progress"
+            )));
+        }
+        hosts.sleep(ctx.waits.poll).await;
+        waited += ctx.waits.poll;
+    }
 }
 
 /// `install_package`: import if needed; install (or upgrade) unless already installed; wait
@@ -166,8 +201,8 @@ pub(crate) async fn install(
     local: &Path,
     ctx: &StepContext,
 ) -> StepResult<Outcome> {
-    let number = import(hosts, host, local).await?;
-    if installed(hosts, host, &number).await? {
+    let number = import(hosts, host, local, &ctx.waits).await?;
+    if installed(hosts, host, &number, ctx).await? {
         return Ok(Outcome::Ok);
     }
     let upgrade = ctx.package_kind.is_version_upgrade();
@@ -176,7 +211,7 @@ pub(crate) async fn install(
     } else {
         commands::installer_install(&number)
     };
-    let out = hosts.exec(host, &command(line)?).await?;
+    let out = run_cpuse(hosts, host, &command(line)?, &ctx.waits).await?;
     match out.exit {
         Some(0) => {}
         Some(code) => {
@@ -195,7 +230,7 @@ pub(crate) async fn install(
             wait_until_back(hosts, host, grace, ctx.waits.poll).await?;
         }
     }
-    if installed(hosts, host, &number).await? {
+    if installed(hosts, host, &number, ctx).await? {
         Ok(Outcome::Ok)
     } else {
         Err(StepError::Failed(format!(

@@ -166,6 +166,56 @@ fn first_line<'a>(stderr: &'a str, stdout: &'a str) -> &'a str {
         .trim()
 }
 
+/// Whether CPUSE refused a command because another of its operations is still running (an
+/// import or install started before the orchestrator died and resumed).
+fn cpuse_busy(out: &ExecOutput) -> bool {
+    let text = format!("{} {}", out.stdout, out.stderr).to_ascii_lowercase();
+    text.contains("in progress") && (text.contains("another") || text.contains("operation"))
+}
+
+/// Runs a CPUSE command, waiting (within the longer reboot grace) while CPUSE is busy with an
+/// earlier operation. Returns the reply of the attempt that ran.
+pub(crate) async fn run_cpuse(
+    hosts: &dyn Hosts,
+    host: &str,
+    command: &str,
+    waits: &Waits,
+) -> StepResult<ExecOutput> {
+    let mut waited = SignedDuration::ZERO;
+    loop {
+        let out = hosts.exec(host, command).await?;
+        if !(out.exit.is_some_and(|c| c != 0) && cpuse_busy(&out))
+            || waited >= waits.reboot_grace_upgrade
+        {
+            return Ok(out);
+        }
+        hosts.sleep(waits.poll).await;
+        waited += waits.poll;
+    }
+}
+
+/// Like [`run_ok`], for CPUSE commands: waits while CPUSE is busy, then requires exit 0.
+pub(crate) async fn run_cpuse_ok(
+    hosts: &dyn Hosts,
+    host: &str,
+    command: &str,
+    waits: &Waits,
+) -> StepResult<String> {
+    let out = run_cpuse(hosts, host, command, waits).await?;
+    match out.exit {
+        Some(0) => Ok(out.stdout),
+        Some(code) => Err(StepError::Failed(format!(
+            "{host}: `{}` exited {code}: {}",
+            super::quote::Printable(command),
+            first_line(&out.stderr, &out.stdout)
+        ))),
+        None => Err(StepError::Unreachable(format!(
+            "{host}: the connection dropped during `{}`",
+            super::quote::Printable(command)
+        ))),
+    }
+}
+
 /// Waits until `host` answers again after a reboot, within `grace`.
 pub(crate) async fn wait_until_back(
     hosts: &dyn Hosts,
@@ -187,6 +237,20 @@ pub(crate) async fn wait_until_back(
             }
             _ => {}
         }
+    }
+}
+
+/// Waits until `host` answers (a run resumed while the gateway was rebooting), within the
+/// longer reboot grace. Returns the outcome to report if it never does.
+pub async fn wait_reachable(hosts: &dyn Hosts, host: &str, waits: &Waits) -> Option<Outcome> {
+    if matches!(hosts.exec(host, &commands::fw_ver()).await, Ok(out) if out.exit == Some(0)) {
+        return None;
+    }
+    match wait_until_back(hosts, host, waits.reboot_grace_upgrade, waits.poll).await {
+        Ok(()) => None,
+        Err(StepError::Unreachable(m))
+        | Err(StepError::Failed(m))
+        | Err(StepError::TimedOut(m)) => Some(Outcome::Unreachable(m)),
     }
 }
 
@@ -337,16 +401,22 @@ async fn run_action(
             Ok(Outcome::Ok)
         }
         DownloadFromCloud { path } => {
-            files::download_from_cloud(hosts, h, path).await?;
+            files::download_from_cloud(hosts, h, path, &ctx.waits).await?;
             Ok(Outcome::Ok)
         }
         ImportPackage { path } => {
-            files::import(hosts, h, path).await?;
+            files::import(hosts, h, path, &ctx.waits).await?;
             Ok(Outcome::Ok)
         }
         VerifyPackage { path } => {
-            let number = files::import(hosts, h, path).await?;
-            run_ok(hosts, h, &command(commands::installer_verify(&number))?).await?;
+            let number = files::import(hosts, h, path, &ctx.waits).await?;
+            run_cpuse_ok(
+                hosts,
+                h,
+                &command(commands::installer_verify(&number))?,
+                &ctx.waits,
+            )
+            .await?;
             Ok(Outcome::Ok)
         }
         InstallPackage { path } => files::install(hosts, h, path, ctx).await,

@@ -1,0 +1,387 @@
+//! The journal: the source of truth of a run, so a run killed at any instant resumes where it
+//! stopped.
+//!
+//! Append-only JSON lines in the run folder (`journal.jsonl`):
+//! 1. the run's inputs (the list, the work, the package, the settings), written and synced
+//!    before anything else happens;
+//! 2. every input the rollout is given, in order: `start`, `outcome`, `timeout`, `approve`,
+//!    `cancel`, each with the time it was given;
+//! 3. before an action is sent to a gateway, a `sent` entry, synced first (all the actions
+//!    issued at one moment share one sync: group commit).
+//!
+//! The rollout is deterministic, so replaying the inputs rebuilds it exactly, with the same
+//! action identities. An action that was sent but has no outcome was in flight when the run
+//! died: resume runs its step again, and every step first checks what is already done on the
+//! gateway (an install CPUSE reports installed is not repeated). A kernel lock (`flock`) on the
+//! journal keeps two runs off one folder; a killed process releases it. A torn last line (the
+//! process died mid-write) is ignored.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::candidates::CandidatesList;
+use crate::error::{Error, Result};
+use crate::formats::config::UserScript;
+use crate::formats::plan::Plan;
+use crate::model::Package;
+use crate::rollout::{Action, ActionId, BasicWork, Outcome, Rollout, RolloutSpec, Settings, Work};
+
+/// The journal's file name inside a run folder.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+/// The work, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+enum WorkRecord {
+    Plan {
+        plan_xml: String,
+        cpuse_agent: Option<PathBuf>,
+    },
+    Basic {
+        package: PathBuf,
+        cpuse_agent: Option<PathBuf>,
+        pre_scripts: Vec<(PathBuf, bool)>,
+        post_scripts: Vec<(PathBuf, bool)>,
+        connectivity_upgrade: bool,
+    },
+}
+
+/// One line of the journal.
+// Written and read one line at a time: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "entry", rename_all = "snake_case")]
+enum Entry {
+    Inputs {
+        format: u32,
+        list_csv: String,
+        work: WorkRecord,
+        package: Package,
+        settings: Settings,
+    },
+    Start {
+        at: Timestamp,
+    },
+    Sent {
+        id: ActionId,
+        step: String,
+        at: Timestamp,
+    },
+    Outcome {
+        id: ActionId,
+        outcome: Outcome,
+        at: Timestamp,
+    },
+    Timeout {
+        at: Timestamp,
+    },
+    Approve {
+        at: Timestamp,
+    },
+    Cancel {
+        at: Timestamp,
+    },
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn scripts(list: &[UserScript]) -> Vec<(PathBuf, bool)> {
+    list.iter()
+        .map(|s| (s.path.clone(), s.is_blocking))
+        .collect()
+}
+
+fn unscripts(list: &[(PathBuf, bool)]) -> Vec<UserScript> {
+    list.iter()
+        .map(|(path, blocking)| {
+            let mut s = UserScript::new(path.clone());
+            s.is_blocking = *blocking;
+            s
+        })
+        .collect()
+}
+
+/// An open journal, holding the lock on its run folder.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    dirty: bool,
+}
+
+/// What resuming a run rebuilt.
+#[derive(Debug)]
+pub struct Resumed {
+    /// The open journal, appending after what was read.
+    pub journal: Journal,
+    /// The rollout, in the state it had when the run stopped.
+    pub rollout: Rollout,
+    /// Actions issued but without an outcome: run their steps again (each checks first what is
+    /// already done). With how many times each was already sent.
+    pub in_flight: Vec<(Action, u32)>,
+    /// How many times each action with an outcome was sent.
+    pub attempts: Vec<(ActionId, u32)>,
+    /// Whether the run had started.
+    pub started: bool,
+}
+
+impl Journal {
+    /// Creates the journal of a new run in `dir` (which must not hold one), locks it, and
+    /// records the run's inputs, synced.
+    pub fn create(dir: &Path, spec: &RolloutSpec) -> Result<Journal> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let path = dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        lock(&file, &path)?;
+        let work = match &spec.work {
+            Work::Plan { plan, cpuse_agent } => WorkRecord::Plan {
+                plan_xml: plan.to_xml()?,
+                cpuse_agent: cpuse_agent.clone(),
+            },
+            Work::Basic(b) => WorkRecord::Basic {
+                package: b.package.clone(),
+                cpuse_agent: b.cpuse_agent.clone(),
+                pre_scripts: scripts(&b.pre_scripts),
+                post_scripts: scripts(&b.post_scripts),
+                connectivity_upgrade: b.connectivity_upgrade,
+            },
+        };
+        let mut journal = Journal {
+            path,
+            file,
+            dirty: false,
+        };
+        journal.append(&Entry::Inputs {
+            format: 1,
+            list_csv: spec.list.to_csv(),
+            work,
+            package: spec.package.clone(),
+            settings: spec.settings.clone(),
+        })?;
+        journal.sync()?;
+        Ok(journal)
+    }
+
+    /// Opens the journal in `dir`, locks it, and rebuilds the rollout by replaying it.
+    pub fn resume(dir: &Path) -> Result<Resumed> {
+        let path = dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        lock(&file, &path)?;
+        let mut entries = Vec::new();
+        let reader = BufReader::new(file.try_clone().map_err(io(&path))?);
+        let lines: Vec<String> = reader
+            .lines()
+            .collect::<std::io::Result<_>>()
+            .map_err(io(&path))?;
+        let count = lines.len();
+        for (i, line) in lines.iter().enumerate() {
+            match serde_json::from_str::<Entry>(line) {
+                Ok(entry) => entries.push(entry),
+                // The process died while writing the last line: it never happened.
+                Err(_) if i + 1 == count => {}
+                Err(e) => {
+                    return Err(Error::Rollout(format!(
+                        "{}:{}: unreadable journal entry: {e}",
+                        path.display(),
+                        i + 1
+                    )));
+                }
+            }
+        }
+        let mut entries = entries.into_iter();
+        let Some(Entry::Inputs {
+            list_csv,
+            work,
+            package,
+            settings,
+            ..
+        }) = entries.next()
+        else {
+            return Err(Error::Rollout(format!(
+                "{}: the journal does not start with the run's inputs",
+                path.display()
+            )));
+        };
+        let work = match work {
+            WorkRecord::Plan {
+                plan_xml,
+                cpuse_agent,
+            } => Work::Plan {
+                plan: Plan::parse(&plan_xml, Some(&path))?,
+                cpuse_agent,
+            },
+            WorkRecord::Basic {
+                package,
+                cpuse_agent,
+                pre_scripts,
+                post_scripts,
+                connectivity_upgrade,
+            } => Work::Basic(BasicWork {
+                package,
+                cpuse_agent,
+                pre_scripts: unscripts(&pre_scripts),
+                post_scripts: unscripts(&post_scripts),
+                connectivity_upgrade,
+            }),
+        };
+        let spec = RolloutSpec {
+            list: CandidatesList::parse_csv(&list_csv, Some(&path))?,
+            package,
+            work,
+            settings,
+        };
+        let mut rollout = Rollout::new(spec)?;
+        let mut issued: std::collections::BTreeMap<ActionId, Action> = Default::default();
+        let mut sent: std::collections::BTreeMap<ActionId, u32> = Default::default();
+        let mut answered: std::collections::BTreeSet<ActionId> = Default::default();
+        let mut started = false;
+        let drain =
+            |rollout: &mut Rollout, issued: &mut std::collections::BTreeMap<ActionId, Action>| {
+                while let Some(a) = rollout.poll_action() {
+                    issued.insert(a.id, a);
+                }
+                while rollout.poll_event().is_some() {}
+            };
+        for entry in entries {
+            match entry {
+                Entry::Inputs { .. } => {
+                    return Err(Error::Rollout(format!(
+                        "{}: the run's inputs appear twice",
+                        path.display()
+                    )));
+                }
+                Entry::Start { at } => {
+                    rollout.start(at);
+                    started = true;
+                }
+                Entry::Sent { id, .. } => *sent.entry(id).or_default() += 1,
+                Entry::Outcome { id, outcome, at } => {
+                    rollout.handle_outcome(id, outcome, at)?;
+                    answered.insert(id);
+                }
+                Entry::Timeout { at } => rollout.handle_timeout(at),
+                Entry::Approve { at } => rollout.approve(at),
+                Entry::Cancel { at } => rollout.cancel(at),
+            }
+            drain(&mut rollout, &mut issued);
+        }
+        let in_flight = issued
+            .into_iter()
+            .filter(|(id, _)| !answered.contains(id))
+            .map(|(id, a)| (a, sent.get(&id).copied().unwrap_or(0)))
+            .collect();
+        let attempts = sent
+            .into_iter()
+            .filter(|(id, _)| answered.contains(id))
+            .collect();
+        Ok(Resumed {
+            journal: Journal {
+                path,
+                file,
+                dirty: false,
+            },
+            rollout,
+            in_flight,
+            attempts,
+            started,
+        })
+    }
+
+    fn append(&mut self, entry: &Entry) -> Result<()> {
+        let mut line = serde_json::to_string(entry)
+            .map_err(|e| Error::Rollout(format!("cannot write the journal: {e}")))?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(io(&self.path))?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Makes everything appended so far durable.
+    pub fn sync(&mut self) -> Result<()> {
+        if self.dirty {
+            self.file.sync_data().map_err(io(&self.path))?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+
+    /// Records the start of the run.
+    pub fn start(&mut self, at: Timestamp) -> Result<()> {
+        self.append(&Entry::Start { at })?;
+        self.sync()
+    }
+
+    /// Records that `action` is about to be sent. Call [`Journal::sync`] before sending it.
+    pub fn sent(&mut self, action: &Action, at: Timestamp) -> Result<()> {
+        self.append(&Entry::Sent {
+            id: action.id,
+            step: action.step.name().to_string(),
+            at,
+        })
+    }
+
+    /// Records an outcome given to the rollout.
+    pub fn outcome(&mut self, id: ActionId, outcome: &Outcome, at: Timestamp) -> Result<()> {
+        self.append(&Entry::Outcome {
+            id,
+            outcome: outcome.clone(),
+            at,
+        })
+    }
+
+    /// Records a timeout given to the rollout.
+    pub fn timeout(&mut self, at: Timestamp) -> Result<()> {
+        self.append(&Entry::Timeout { at })?;
+        self.sync()
+    }
+
+    /// Records an approval given to the rollout.
+    pub fn approve(&mut self, at: Timestamp) -> Result<()> {
+        self.append(&Entry::Approve { at })?;
+        self.sync()
+    }
+
+    /// Records a cancel given to the rollout.
+    pub fn cancel(&mut self, at: Timestamp) -> Result<()> {
+        self.append(&Entry::Cancel { at })?;
+        self.sync()
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn lock(file: &File, path: &Path) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Rollout(format!(
+            "{}: another run holds this run folder",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
