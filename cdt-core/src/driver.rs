@@ -95,6 +95,17 @@ pub enum DriverEvent {
         /// The message.
         message: String,
     },
+    /// A cluster failed over to an upgraded member.
+    Failover {
+        /// When.
+        at: Timestamp,
+        /// The cluster.
+        cluster: String,
+        /// The member that stopped being active.
+        from: String,
+        /// The member that became active.
+        to: String,
+    },
     /// A `send_email` action: the embedding program's notifier sends it.
     Email {
         /// When.
@@ -280,8 +291,9 @@ impl Driver {
         let memories: Vec<Arc<Mutex<TargetMemory>>> = (0..rollout.targets().len())
             .map(|_| Arc::new(Mutex::new(TargetMemory::default())))
             .collect();
-        let mut tasks: JoinSet<(ActionId, Outcome)> = JoinSet::new();
+        let mut tasks: JoinSet<(ActionId, Outcome, Option<String>)> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, ActionId> = HashMap::new();
+        let mut failovers: HashMap<ActionId, (String, String)> = HashMap::new();
         let mut cancelled = false;
         let mut approvals_closed = false;
         // Steps that were in flight when an earlier run died: their gateways may be rebooting.
@@ -334,25 +346,47 @@ impl Driver {
                 };
                 let hosts = self.hosts.clone();
                 let id = action.id;
+                if let (Subject::Cluster(c), Step::Failover { from }) =
+                    (action.subject, &action.step)
+                {
+                    let name = |t: TargetId| {
+                        rollout
+                            .targets()
+                            .get(t.0)
+                            .map(|t| t.name.clone())
+                            .unwrap_or_default()
+                    };
+                    failovers.insert(
+                        id,
+                        (
+                            rollout.cluster_name(c).unwrap_or_default().to_string(),
+                            name(*from),
+                        ),
+                    );
+                }
                 let wait_first = recheck.contains(&id).then(|| ctx.host.clone()).flatten();
                 let handle = tasks.spawn(async move {
                     if let Some(host) = wait_first
                         && let Some(outcome) =
                             steps::wait_reachable(hosts.as_ref(), &host, &ctx.waits).await
                     {
-                        return (id, outcome);
+                        return (id, outcome, None);
                     }
-                    let outcome = match memory {
+                    match memory {
                         Some(m) => {
                             let mut m = m.lock().await;
-                            steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut m).await
+                            let outcome =
+                                steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut m).await;
+                            (id, outcome, None)
                         }
                         None => {
                             let mut scratch = TargetMemory::default();
-                            steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut scratch).await
+                            let outcome =
+                                steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut scratch)
+                                    .await;
+                            (id, outcome, scratch.failed_over_to)
                         }
-                    };
-                    (id, outcome)
+                    }
                 });
                 running.insert(handle.id(), id);
             }
@@ -376,18 +410,21 @@ impl Driver {
             });
             tokio::select! {
                 joined = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                    let (id, outcome) = match joined {
-                        Some(Ok((task, (id, outcome)))) => {
+                    let (id, outcome, failed_over_to) = match joined {
+                        Some(Ok((task, result))) => {
                             running.remove(&task);
-                            (id, outcome)
+                            result
                         }
                         Some(Err(e)) => {
                             let Some(id) = running.remove(&e.id()) else { continue };
-                            (id, Outcome::Failed(format!("the step stopped unexpectedly: {e}")))
+                            (id, Outcome::Failed(format!("the step stopped unexpectedly: {e}")), None)
                         }
                         None => continue,
                     };
                     let now = clock.now();
+                    if let (Some(to), Some((cluster, from))) = (failed_over_to, failovers.remove(&id)) {
+                        let _ = events.send(DriverEvent::Failover { at: now, cluster, from, to }).await;
+                    }
                     if failure.is_none()
                         && let Some(j) = journal.as_deref_mut()
                             && let Err(e) = j.outcome(id, &outcome, now) {

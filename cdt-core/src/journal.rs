@@ -132,6 +132,8 @@ pub struct Resumed {
     pub attempts: Vec<(ActionId, u32)>,
     /// Whether the run had started.
     pub started: bool,
+    /// The events the replay produced: the run's history so far, for its report.
+    pub events: Vec<crate::rollout::Event>,
 }
 
 impl Journal {
@@ -252,13 +254,17 @@ impl Journal {
         let mut sent: std::collections::BTreeMap<ActionId, u32> = Default::default();
         let mut answered: std::collections::BTreeSet<ActionId> = Default::default();
         let mut started = false;
-        let drain =
-            |rollout: &mut Rollout, issued: &mut std::collections::BTreeMap<ActionId, Action>| {
-                while let Some(a) = rollout.poll_action() {
-                    issued.insert(a.id, a);
-                }
-                while rollout.poll_event().is_some() {}
-            };
+        let mut events = Vec::new();
+        let drain = |rollout: &mut Rollout,
+                     issued: &mut std::collections::BTreeMap<ActionId, Action>,
+                     events: &mut Vec<crate::rollout::Event>| {
+            while let Some(a) = rollout.poll_action() {
+                issued.insert(a.id, a);
+            }
+            while let Some(e) = rollout.poll_event() {
+                events.push(e);
+            }
+        };
         for entry in entries {
             match entry {
                 Entry::Inputs { .. } => {
@@ -280,7 +286,7 @@ impl Journal {
                 Entry::Approve { at } => rollout.approve(at),
                 Entry::Cancel { at } => rollout.cancel(at),
             }
-            drain(&mut rollout, &mut issued);
+            drain(&mut rollout, &mut issued, &mut events);
         }
         let in_flight = issued
             .into_iter()
@@ -301,6 +307,7 @@ impl Journal {
             in_flight,
             attempts,
             started,
+            events,
         })
     }
 

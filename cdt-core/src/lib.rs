@@ -30,6 +30,8 @@ pub mod gaia;
 pub mod input;
 pub mod journal;
 pub mod model;
+#[cfg(feature = "driver")]
+pub mod report;
 pub mod rollout;
 pub mod sim;
 #[cfg(feature = "driver")]

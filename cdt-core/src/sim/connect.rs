@@ -51,6 +51,16 @@ impl SimClock {
 pub struct SimConnector {
     sim: Arc<Mutex<Sim>>,
     clock: SimClock,
+    state_dir: Option<Arc<std::path::PathBuf>>,
+}
+
+/// Where a fleet kept on disk stood in time: its simulated time at a wall-clock instant, and
+/// the scale, so a later process knows how much simulated time has passed since.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+struct ClockAnchor {
+    sim_at: Timestamp,
+    wall_at: Timestamp,
+    scale: f64,
 }
 
 impl SimConnector {
@@ -61,7 +71,66 @@ impl SimConnector {
         SimConnector {
             sim: Arc::new(Mutex::new(sim)),
             clock,
+            state_dir: None,
         }
+    }
+
+    /// Keeps the fleet's state in `dir` (written after every command and copy, as a gateway
+    /// keeps its own state), so a later process can [`SimConnector::reopen`] it. Use with the
+    /// wall clock (not tokio's paused test clock).
+    pub fn keep_state_in(mut self, dir: &std::path::Path) -> crate::error::Result<SimConnector> {
+        self.state_dir = Some(Arc::new(dir.to_path_buf()));
+        self.save()?;
+        Ok(self)
+    }
+
+    /// Reopens a fleet kept in `dir`: the time that passed since it was last written has
+    /// passed for the fleet too (installs in progress went on).
+    pub fn reopen(dir: &std::path::Path) -> crate::error::Result<SimConnector> {
+        let mut sim = Sim::load(dir)?;
+        let path = dir.join("clock.json");
+        let text = crate::input::read_text_capped(&path, 1 << 20)?;
+        let anchor: ClockAnchor = serde_json::from_str(&text)
+            .map_err(|e| crate::error::Error::Rollout(format!("{}: {e}", path.display())))?;
+        let elapsed = Timestamp::now()
+            .duration_since(anchor.wall_at)
+            .as_secs_f64()
+            .max(0.0)
+            * anchor.scale;
+        let now = anchor.sim_at
+            + SignedDuration::try_from_secs_f64(elapsed).unwrap_or(SignedDuration::ZERO);
+        sim.advance(now);
+        let connector = SimConnector {
+            clock: SimClock::new(sim.now(), anchor.scale),
+            sim: Arc::new(Mutex::new(sim)),
+            state_dir: Some(Arc::new(dir.to_path_buf())),
+        };
+        connector.save()?;
+        Ok(connector)
+    }
+
+    /// Writes the fleet's state and clock anchor, when it is kept on disk.
+    fn save(&self) -> crate::error::Result<()> {
+        let Some(dir) = &self.state_dir else {
+            return Ok(());
+        };
+        let sim = self.fleet();
+        sim.save(dir)?;
+        let anchor = ClockAnchor {
+            sim_at: sim.now(),
+            wall_at: Timestamp::now(),
+            scale: self.clock.scale,
+        };
+        let json =
+            serde_json::to_vec(&anchor).map_err(|e| crate::error::Error::Rollout(e.to_string()))?;
+        crate::input::write_atomic(&dir.join("clock.json"), &json)
+    }
+
+    fn saved(&self) -> Result<(), TransportError> {
+        self.save().map_err(|e| TransportError::Other {
+            host: "simulator".into(),
+            message: e.to_string(),
+        })
     }
 
     /// The fleet, to inspect its state and record (brought up to the clock's time first).
@@ -126,6 +195,7 @@ impl Session for SimSession {
             sim.exec(&self.host, command, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
+        self.connector.saved()?;
         if reply.kind == ReplyKind::Hangs {
             std::future::pending::<()>().await;
         }
@@ -151,6 +221,7 @@ impl Session for SimSession {
             sim.put(&self.host, remote, &content, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
+        self.connector.saved()?;
         tokio::time::sleep(self.connector.clock.real(took)).await;
         Ok(())
     }

@@ -371,16 +371,20 @@ impl Sim {
         Ok((file, d))
     }
 
-    /// Writes the whole state (clock, hosts, pending operations, record) to `dir/sim.json`,
-    /// atomically.
+    /// Writes the whole state (clock, hosts, pending operations, record) to `dir/sim.json`:
+    /// a new file renamed over the old one, so a reader never sees half a state. Not synced to
+    /// disk: a killed process loses nothing the kernel already has.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let json = serde_json::to_vec_pretty(&self.state)
+        let json = serde_json::to_vec(&self.state)
             .map_err(|e| Error::Rollout(format!("cannot serialise the simulator: {e}")))?;
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        crate::input::write_atomic(&dir.join("sim.json"), &json)
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let tmp = dir.join(format!(".sim.json.{}", std::process::id()));
+        std::fs::write(&tmp, &json).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, dir.join("sim.json")).map_err(io(dir))
     }
 
     /// Reads a state written by [`Sim::save`].

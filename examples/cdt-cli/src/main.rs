@@ -6,6 +6,9 @@
 //! cdt candidates generate --inventory FLEET.toml (--package PKG | --plan PLAN.xml | --config CFG.xml)
 //!                         [--filter FILE | --include-only FILE] [--output LIST.csv] [--json]
 //! cdt candidates validate --generated GENERATED.csv EDITED.csv
+//! cdt demo --out DIR [--scale N] [--quiet]
+//! cdt execute --sim FLEET.toml --list LIST.csv --plan PLAN.xml --out DIR [--scale N] [--quiet]
+//! cdt resume DIR [--quiet]
 //! ```
 //!
 //! Exit status: 0 when the input is valid, 1 on bad input (every problem printed to stderr as
@@ -24,6 +27,8 @@ use cdt_core::formats::config::{Mode, PrimaryConfig};
 use cdt_core::formats::plan::Plan;
 use cdt_core::model::Inventory;
 use clap::{Args, Parser, Subcommand};
+
+mod run;
 
 /// Deploy packages to Check Point gateway fleets: check CDT files, generate and validate
 /// candidates lists.
@@ -45,6 +50,48 @@ enum Command {
     /// Candidates lists.
     #[command(subcommand)]
     Candidates(CandidatesCommand),
+    /// A whole deployment on a built-in simulated fleet of 61 targets: a version upgrade with
+    /// Connectivity Upgrade in three batches, in scaled real time, journaled in DIR.
+    Demo {
+        /// The run folder (journal, fleet state, reports).
+        #[arg(long)]
+        out: PathBuf,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 1500.0)]
+        scale: f64,
+        /// Print only the summary.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Run a deployment: a list and a plan on a simulated fleet.
+    Execute {
+        /// The simulated fleet file.
+        #[arg(long)]
+        sim: PathBuf,
+        /// The candidates list (validated against the generated one beforehand).
+        #[arg(long)]
+        list: PathBuf,
+        /// The deployment plan.
+        #[arg(long)]
+        plan: PathBuf,
+        /// The run folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Simulated seconds per real second.
+        #[arg(long, default_value_t = 1500.0)]
+        scale: f64,
+        /// Print only the summary.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Finish an interrupted run and rewrite its reports.
+    Resume {
+        /// The run folder.
+        dir: PathBuf,
+        /// Print only the summary.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -119,6 +166,16 @@ fn main() -> ExitCode {
         Command::Candidates(CandidatesCommand::Validate { generated, edited }) => {
             candidates_validate(&generated, &edited)
         }
+        Command::Demo { out, scale, quiet } => run::demo(&out, scale, quiet),
+        Command::Execute {
+            sim,
+            list,
+            plan,
+            out,
+            scale,
+            quiet,
+        } => run::execute_sim(&sim, &list, &plan, &out, scale, quiet),
+        Command::Resume { dir, quiet } => run::resume(&dir, quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,7 +25,12 @@ fn member(ctx: &StepContext) -> StepResult<&str> {
         .ok_or_else(|| StepError::Failed("the step has no member".into()))
 }
 
-pub(super) async fn run(hosts: &dyn Hosts, step: &Step, ctx: &StepContext) -> StepResult<Outcome> {
+pub(super) async fn run(
+    hosts: &dyn Hosts,
+    step: &Step,
+    ctx: &StepContext,
+    memory: &mut super::TargetMemory,
+) -> StepResult<Outcome> {
     let waits = &ctx.waits;
     match step {
         Step::CheckClusterState { phase } => check(hosts, cluster(ctx)?, *phase).await,
@@ -75,6 +80,12 @@ pub(super) async fn run(hosts: &dyn Hosts, step: &Step, ctx: &StepContext) -> St
                     &format!("no upgraded member of {} became active", c.name),
                 )
             })?;
+            for m in &c.upgraded {
+                if is_active(hosts, c.kind, m).await.unwrap_or(false) {
+                    memory.failed_over_to = Some(m.clone());
+                    break;
+                }
+            }
             Ok(Outcome::Ok)
         }
         Step::Restore => {

@@ -114,6 +114,8 @@ pub struct StepContext {
 pub struct TargetMemory {
     /// The processes running before the plan.
     pub processes_before: Option<Vec<Process>>,
+    /// After a failover: the member that became active.
+    pub failed_over_to: Option<String>,
 }
 
 /// A step's failure, before it becomes the rollout's [`Outcome`].
@@ -339,7 +341,7 @@ async fn run(
         | Step::CuStart
         | Step::Failover { .. }
         | Step::Restore
-        | Step::MvcOff => cluster::run(hosts, step, ctx).await,
+        | Step::MvcOff => cluster::run(hosts, step, ctx, memory).await,
     }
 }
 

@@ -1,0 +1,412 @@
+//! Reports of a run, built from its events: `report.json` (for programs), `results.csv` (one
+//! row per target), and the live status files `CDT_status.txt` and `CDT_status_brief.txt`.
+//!
+//! `report.json` has three top-level keys. `targets`: per target `name`, `cluster` (null when
+//! standalone), `batch`, `role` (as in the list's `State` column, or null), `status`
+//! (`succeeded`, `failed`, `unreachable`, `skipped`, `not_started`), `reason`, and `steps`,
+//! each `{action, attempts, started_at, finished_at, outcome, error}`. `clusters`: per cluster
+//! `name`, `kind` (`clusterxl_ha`, `vrrp`, `vsx_vsls`), its own `steps`, and `failovers`
+//! (`at`, `from`, `to`). `totals`: targets by status. Times are RFC 3339 with sub-second
+//! precision.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::driver::DriverEvent;
+use crate::rollout::{ActionId, Event, Rollout, Status, Subject, Totals};
+
+/// One step as it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepReport {
+    /// The plan's element name or the built-in step's name.
+    pub action: String,
+    /// How many times its command was delivered.
+    pub attempts: u32,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// When it finished, if it did.
+    pub finished_at: Option<Timestamp>,
+    /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: the run ended first).
+    pub outcome: String,
+    /// What went wrong, when something did.
+    pub error: Option<String>,
+}
+
+/// One target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetReport {
+    /// Its object name.
+    pub name: String,
+    /// Its cluster, or null.
+    pub cluster: Option<String>,
+    /// Its batch, or null.
+    pub batch: Option<u32>,
+    /// Its role as in the list's `State` column, or null.
+    pub role: Option<String>,
+    /// Its final status, or null while it has none.
+    pub status: Option<Status>,
+    /// Why (a stable code), unless it simply succeeded.
+    pub reason: Option<String>,
+    /// Its steps, in order.
+    pub steps: Vec<StepReport>,
+}
+
+/// A failover that happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailoverReport {
+    /// When it was confirmed.
+    pub at: Timestamp,
+    /// The member that stopped being active.
+    pub from: String,
+    /// The member that became active.
+    pub to: String,
+}
+
+/// One cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterReport {
+    /// Its name.
+    pub name: String,
+    /// `clusterxl_ha`, `vrrp` or `vsx_vsls`.
+    pub kind: crate::model::ClusterKind,
+    /// Its cluster-level steps (state checks, version, failover).
+    pub steps: Vec<StepReport>,
+    /// Its failovers.
+    pub failovers: Vec<FailoverReport>,
+}
+
+/// The report of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// When the run started and finished.
+    pub started_at: Option<Timestamp>,
+    /// When it finished, if it did.
+    pub finished_at: Option<Timestamp>,
+    /// Every target of the list.
+    pub targets: Vec<TargetReport>,
+    /// Every cluster of the list.
+    pub clusters: Vec<ClusterReport>,
+    /// Targets by status.
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Target(usize, usize),
+    Cluster(usize, usize),
+}
+
+/// Builds a [`Report`] from the events of a run.
+#[derive(Debug, Clone)]
+pub struct ReportBuilder {
+    report: Report,
+    places: HashMap<ActionId, Place>,
+    attempts: HashMap<ActionId, u32>,
+    cluster_index: HashMap<String, usize>,
+}
+
+impl ReportBuilder {
+    /// A report of every target and cluster of `rollout`, with no step yet.
+    pub fn new(rollout: &Rollout) -> ReportBuilder {
+        let targets = rollout
+            .targets()
+            .iter()
+            .map(|t| TargetReport {
+                name: t.name.clone(),
+                cluster: t
+                    .cluster
+                    .and_then(|c| rollout.cluster_name(c))
+                    .map(str::to_string),
+                batch: t.batch,
+                role: t.role.map(|r| r.as_str().to_string()),
+                status: None,
+                reason: None,
+                steps: Vec::new(),
+            })
+            .collect();
+        let mut clusters = Vec::new();
+        let mut c = 0;
+        while let Some(view) = rollout.cluster(crate::rollout::ClusterId(c)) {
+            clusters.push(ClusterReport {
+                name: view.name.to_string(),
+                kind: view.kind,
+                steps: Vec::new(),
+                failovers: Vec::new(),
+            });
+            c += 1;
+        }
+        let cluster_index = clusters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        ReportBuilder {
+            report: Report {
+                started_at: None,
+                finished_at: None,
+                targets,
+                clusters,
+                totals: Totals::default(),
+            },
+            places: HashMap::new(),
+            attempts: HashMap::new(),
+            cluster_index,
+        }
+    }
+
+    /// Counts `n` earlier deliveries of an action (from the journal of a resumed run).
+    pub fn add_attempts(&mut self, id: ActionId, n: u32) {
+        *self.attempts.entry(id).or_default() += n;
+        if let Some(step) = self.step_mut(id) {
+            step.attempts += n;
+        }
+    }
+
+    fn step_mut(&mut self, id: ActionId) -> Option<&mut StepReport> {
+        match *self.places.get(&id)? {
+            Place::Target(t, s) => self.report.targets.get_mut(t)?.steps.get_mut(s),
+            Place::Cluster(c, s) => self.report.clusters.get_mut(c)?.steps.get_mut(s),
+        }
+    }
+
+    /// Takes in one event.
+    pub fn record(&mut self, event: &DriverEvent) {
+        match event {
+            DriverEvent::Rollout { event } => self.record_rollout(event),
+            DriverEvent::Failover {
+                at,
+                cluster,
+                from,
+                to,
+            } => {
+                if let Some(&c) = self.cluster_index.get(cluster) {
+                    self.report.clusters[c].failovers.push(FailoverReport {
+                        at: *at,
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
+                }
+            }
+            DriverEvent::Log { .. } | DriverEvent::Email { .. } => {}
+        }
+    }
+
+    /// Takes in one rollout event.
+    pub fn record_rollout(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { at, .. } => self.report.started_at = Some(*at),
+            Event::RunFinished { at, totals } => {
+                self.report.finished_at = Some(*at);
+                self.report.totals = *totals;
+            }
+            Event::StepStarted { at, action } => {
+                let step = StepReport {
+                    action: action.step.name().to_string(),
+                    attempts: 1 + self.attempts.get(&action.id).copied().unwrap_or(0),
+                    started_at: *at,
+                    finished_at: None,
+                    outcome: "skipped".to_string(),
+                    error: None,
+                };
+                let place = match action.subject {
+                    Subject::Target(t) => self.report.targets.get_mut(t.0).map(|r| {
+                        r.steps.push(step);
+                        Place::Target(t.0, r.steps.len() - 1)
+                    }),
+                    Subject::Cluster(c) => self.report.clusters.get_mut(c.0).map(|r| {
+                        r.steps.push(step);
+                        Place::Cluster(c.0, r.steps.len() - 1)
+                    }),
+                };
+                if let Some(p) = place
+                    && let Some(previous) = self.places.insert(action.id, p)
+                {
+                    // The same action delivered again (a resumed run): one step, more attempts.
+                    self.places.insert(action.id, previous);
+                    match p {
+                        Place::Target(t, _) => {
+                            self.report.targets[t].steps.pop();
+                        }
+                        Place::Cluster(c, _) => {
+                            self.report.clusters[c].steps.pop();
+                        }
+                    }
+                    if let Some(s) = self.step_mut(action.id) {
+                        s.attempts += 1;
+                    }
+                }
+            }
+            Event::StepFinished {
+                at, id, outcome, ..
+            } => {
+                if let Some(step) = self.step_mut(*id) {
+                    step.finished_at = Some(*at);
+                    step.outcome = outcome.word().to_string();
+                    step.error = match outcome {
+                        crate::rollout::Outcome::Failed(m)
+                        | crate::rollout::Outcome::Unreachable(m) => Some(m.clone()),
+                        crate::rollout::Outcome::Exited(code) if *code != 0 => {
+                            Some(format!("exit status {code}"))
+                        }
+                        crate::rollout::Outcome::TimedOut => Some("timed out".to_string()),
+                        _ => None,
+                    };
+                }
+            }
+            Event::TargetFinished {
+                target,
+                status,
+                reason,
+                ..
+            } => {
+                if let Some(t) = self.report.targets.get_mut(target.0) {
+                    t.status = Some(*status);
+                    t.reason = reason.as_ref().map(|r| r.code().to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The report as it stands.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+}
+
+impl Report {
+    /// `report.json`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// `results.csv`: one row per target.
+    pub fn results_csv(&self) -> String {
+        let mut out = String::from(
+            "Object Name,Cluster Name,Batch,Role,Status,Reason,Started,Finished,Steps OK,Steps Failed\r\n",
+        );
+        for t in &self.targets {
+            let started = t
+                .steps
+                .first()
+                .map(|s| s.started_at.to_string())
+                .unwrap_or_default();
+            let finished = t
+                .steps
+                .last()
+                .and_then(|s| s.finished_at)
+                .map(|f| f.to_string())
+                .unwrap_or_default();
+            let ok = t.steps.iter().filter(|s| s.outcome == "ok").count();
+            let failed = t
+                .steps
+                .iter()
+                .filter(|s| s.outcome == "failed" || s.outcome == "timed_out")
+                .count();
+            let _ = write!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{}\r\n",
+                csv_field(&t.name),
+                csv_field(t.cluster.as_deref().unwrap_or("")),
+                t.batch.map(|b| b.to_string()).unwrap_or_default(),
+                t.role.as_deref().unwrap_or(""),
+                t.status.map(status_word).unwrap_or("running"),
+                t.reason.as_deref().unwrap_or(""),
+                started,
+                finished,
+                ok,
+                failed
+            );
+        }
+        out
+    }
+
+    /// `CDT_status.txt`: every target with its status and current step.
+    pub fn status_text(&self) -> String {
+        let width = self
+            .targets
+            .iter()
+            .map(|t| t.name.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        let mut out = format!(
+            "{:<width$}  {:<5}  {:<12}  STEP\n",
+            "TARGET", "BATCH", "STATUS"
+        );
+        for t in &self.targets {
+            let step = t
+                .steps
+                .last()
+                .map(|s| {
+                    format!(
+                        "{} ({})",
+                        s.action,
+                        if s.finished_at.is_some() {
+                            s.outcome.as_str()
+                        } else {
+                            "running"
+                        }
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<5}  {:<12}  {}",
+                t.name,
+                t.batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+                t.status.map(status_word).unwrap_or(if t.steps.is_empty() {
+                    "waiting"
+                } else {
+                    "running"
+                }),
+                step
+            );
+        }
+        out
+    }
+
+    /// `CDT_status_brief.txt`: one line of counts.
+    pub fn status_brief(&self) -> String {
+        let count = |s: Status| self.targets.iter().filter(|t| t.status == Some(s)).count();
+        let running = self
+            .targets
+            .iter()
+            .filter(|t| t.status.is_none() && !t.steps.is_empty())
+            .count();
+        let waiting = self
+            .targets
+            .iter()
+            .filter(|t| t.status.is_none() && t.steps.is_empty())
+            .count();
+        format!(
+            "succeeded {} failed {} unreachable {} skipped {} not_started {} running {running} waiting {waiting}\n",
+            count(Status::Succeeded),
+            count(Status::Failed),
+            count(Status::Unreachable),
+            count(Status::Skipped),
+            count(Status::NotStarted)
+        )
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Succeeded => "succeeded",
+        Status::Failed => "failed",
+        Status::Unreachable => "unreachable",
+        Status::Skipped => "skipped",
+        Status::NotStarted => "not_started",
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,332 @@
+//! `cdt demo`, `cdt execute --sim` and `cdt resume`: whole deployments on a simulated fleet,
+//! journaled in a run folder, with live progress, status files and reports.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use cdt_core::candidates::generate::{GenerateOptions, generate};
+use cdt_core::candidates::{CandidatesList, UpgradeOrder};
+use cdt_core::driver::{Control, Driver, DriverEvent, DriverSettings};
+use cdt_core::formats::plan::Plan;
+use cdt_core::gaia::steps::ManagementInfo;
+use cdt_core::journal::Journal;
+use cdt_core::model::Package;
+use cdt_core::model::inventory::InventoryFormat;
+use cdt_core::report::ReportBuilder;
+use cdt_core::rollout::{Event, Rollout, RolloutSpec, Settings, Status, Work};
+use cdt_core::sim::{FleetFile, Sim, SimConnector};
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The fleet `cdt demo` deploys to.
+const DEMO_FLEET: &str = include_str!("../../../fixtures/fleets/demo-fleet.toml");
+const DEMO_PACKAGE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
+
+/// What a run folder keeps besides the journal, for `cdt resume`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunInfo {
+    management: Option<String>,
+    policy_package: String,
+}
+
+fn write(path: &Path, text: &str) -> CliResult {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// `cdt demo --out DIR`: a version upgrade with Connectivity Upgrade of the built-in fleet
+/// of 61 targets, in three batches, in scaled real time.
+pub(crate) fn demo(out: &Path, scale: f64, quiet: bool) -> CliResult {
+    let fleet = FleetFile::parse(
+        DEMO_FLEET,
+        InventoryFormat::Toml,
+        Some(Path::new("demo-fleet.toml")),
+    )?;
+    std::fs::create_dir_all(out.join("packages"))?;
+    let package_path = out.join("packages").join(DEMO_PACKAGE);
+    write(&package_path, "a simulated major version package\n")?;
+    let package = Package::from_path(&package_path)?;
+    let mut list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    // Three batches: by the number in the gateway's or cluster's name.
+    for row in &mut list.rows {
+        if let UpgradeOrder::Batch(_) = row.order {
+            let name = row.cluster_name.as_deref().unwrap_or(&row.object_name);
+            let n: u32 = name
+                .rsplit('-')
+                .next()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            row.order = UpgradeOrder::batch(n % 3 + 1);
+        }
+    }
+    list.save(&out.join("candidates.csv"))?;
+    let plan = Plan::parse(
+        &format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<CDT_Deployment_Plan>
+    <plan_settings>
+        <name value="R82 upgrade with Connectivity Upgrade"/>
+        <update_cpuse value="false"/>
+    </plan_settings>
+    <create_snapshot name="before_r82" description="taken by cdt demo"/>
+    <install_package path="{}"/>
+</CDT_Deployment_Plan>
+"#,
+            package_path.display()
+        ),
+        None,
+    )?;
+    plan.save(&out.join("plan.xml"))?;
+    let spec = RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings::default(),
+    };
+    start(out, &fleet, spec, scale, quiet)
+}
+
+/// `cdt execute --sim FLEET --list LIST --plan PLAN --out DIR`.
+pub(crate) fn execute_sim(
+    fleet_path: &Path,
+    list_path: &Path,
+    plan_path: &Path,
+    out: &Path,
+    scale: f64,
+    quiet: bool,
+) -> CliResult {
+    let fleet = FleetFile::load(fleet_path)?;
+    let plan = Plan::load(plan_path)?;
+    let list = CandidatesList::load(list_path)?;
+    let first = plan.first_package().ok_or("the plan names no package")?;
+    let package = fleet.inventory().resolve_package(first)?;
+    let spec = RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings::default(),
+    };
+    start(out, &fleet, spec, scale, quiet)
+}
+
+fn start(out: &Path, fleet: &FleetFile, spec: RolloutSpec, scale: f64, quiet: bool) -> CliResult {
+    let info = RunInfo {
+        management: fleet.management.as_ref().map(|m| m.name.clone()),
+        policy_package: fleet
+            .management
+            .as_ref()
+            .map_or_else(|| "Standard".to_string(), |m| m.policy_package.clone()),
+    };
+    write(&out.join("run.json"), &serde_json::to_string_pretty(&info)?)?;
+    let rollout = Rollout::new(spec.clone())?;
+    let journal = Journal::create(out, &spec)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    runtime.block_on(async {
+        let connector =
+            SimConnector::new(Sim::new(fleet), scale).keep_state_in(&out.join("fleet"))?;
+        let report = ReportBuilder::new(&rollout);
+        drive(
+            out,
+            &info,
+            connector,
+            report,
+            quiet,
+            Job::Fresh(Box::new((rollout, journal))),
+        )
+        .await
+    })
+}
+
+/// `cdt resume DIR`: finishes an interrupted run and rewrites its reports.
+pub(crate) fn resume(out: &Path, quiet: bool) -> CliResult {
+    let info: RunInfo = serde_json::from_str(&std::fs::read_to_string(out.join("run.json"))?)?;
+    let resumed = Journal::resume(out)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    runtime.block_on(async {
+        let connector = SimConnector::reopen(&out.join("fleet"))?;
+        let mut report = ReportBuilder::new(&resumed.rollout);
+        for e in &resumed.events {
+            report.record_rollout(e);
+        }
+        // The replayed events count one delivery per step; the journal knows them all. A step
+        // in flight is delivered once more now.
+        for (id, n) in &resumed.attempts {
+            report.add_attempts(*id, n.saturating_sub(1));
+        }
+        for (action, n) in &resumed.in_flight {
+            report.add_attempts(action.id, *n);
+        }
+        if !quiet {
+            println!("resuming: {} steps to check again", resumed.in_flight.len());
+        }
+        drive(
+            out,
+            &info,
+            connector,
+            report,
+            quiet,
+            Job::Resume(Box::new(resumed)),
+        )
+        .await
+    })
+}
+
+enum Job {
+    Fresh(Box<(Rollout, Journal)>),
+    Resume(Box<cdt_core::journal::Resumed>),
+}
+
+async fn drive(
+    out: &Path,
+    info: &RunInfo,
+    connector: SimConnector,
+    mut report: ReportBuilder,
+    quiet: bool,
+    job: Job,
+) -> CliResult {
+    let settings = DriverSettings {
+        management: info.management.clone().map(|host| ManagementInfo {
+            host,
+            policy_package: info.policy_package.clone(),
+            domain: None,
+        }),
+        ..DriverSettings::default()
+    };
+    let driver = Driver::new(
+        Arc::new(connector.clone()),
+        Arc::new(connector.clock()),
+        settings,
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let names: Vec<String>;
+    type Run = std::pin::Pin<
+        Box<dyn std::future::Future<Output = cdt_core::Result<cdt_core::rollout::Totals>>>,
+    >;
+    let run: Run = match job {
+        Job::Fresh(fresh) => {
+            let (rollout, mut journal) = *fresh;
+            names = rollout.targets().iter().map(|t| t.name.clone()).collect();
+            Box::pin(async move {
+                driver
+                    .run_journaled(rollout, &mut journal, tx, Control::none())
+                    .await
+            })
+        }
+        Job::Resume(resumed) => {
+            names = resumed
+                .rollout
+                .targets()
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            Box::pin(async move { driver.resume(*resumed, tx, Control::none()).await })
+        }
+    };
+    let started = Instant::now();
+    let status_path = out.join("CDT_status.txt");
+    let brief_path = out.join("CDT_status_brief.txt");
+    let (events, result) = tokio::join!(
+        async {
+            while let Some(event) = rx.recv().await {
+                report.record(&event);
+                if !quiet && let Some(line) = progress_line(&event, &names) {
+                    println!("[{:>6.1}s] {line}", started.elapsed().as_secs_f64());
+                }
+                if matches!(
+                    event,
+                    DriverEvent::Rollout {
+                        event: Event::TargetFinished { .. } | Event::BatchStarted { .. }
+                    }
+                ) {
+                    let r = report.report();
+                    let _ = std::fs::write(&status_path, r.status_text());
+                    let _ = std::fs::write(&brief_path, r.status_brief());
+                }
+            }
+            report
+        },
+        run
+    );
+    let totals = result?;
+    let r = events.report();
+    write(&out.join("report.json"), &r.to_json())?;
+    write(&out.join("results.csv"), &r.results_csv())?;
+    write(&status_path, &r.status_text())?;
+    write(&brief_path, &r.status_brief())?;
+    println!(
+        "{}: {} succeeded, {} failed, {} unreachable, {} skipped, {} not started; report in {}",
+        if totals.failed + totals.unreachable == 0 {
+            "done"
+        } else {
+            "done with failures"
+        },
+        totals.succeeded,
+        totals.failed,
+        totals.unreachable,
+        totals.skipped,
+        totals.not_started,
+        out.join("report.json").display()
+    );
+    Ok(())
+}
+
+fn progress_line(event: &DriverEvent, names: &[String]) -> Option<String> {
+    let name = |t: &cdt_core::rollout::TargetId| names.get(t.0).cloned().unwrap_or_default();
+    match event {
+        DriverEvent::Rollout { event } => match event {
+            Event::RunStarted {
+                targets,
+                batched,
+                batches,
+                planned_steps,
+                ..
+            } => Some(format!(
+                "run started: {targets} targets, {batched} to upgrade in batches {batches:?}, {planned_steps} steps planned"
+            )),
+            Event::BatchStarted { batch, .. } => Some(format!("batch {batch} started")),
+            Event::BatchFinished { batch, .. } => Some(format!("batch {batch} finished")),
+            Event::TargetFinished {
+                target,
+                status,
+                reason,
+                ..
+            } if *status != Status::Skipped => Some(format!(
+                "{} {}{}",
+                name(target),
+                match status {
+                    Status::Succeeded => "succeeded",
+                    Status::Failed => "FAILED",
+                    Status::Unreachable => "UNREACHABLE",
+                    Status::Skipped => "skipped",
+                    Status::NotStarted => "not started",
+                },
+                reason
+                    .as_ref()
+                    .map(|r| format!(" ({})", r.code()))
+                    .unwrap_or_default()
+            )),
+            Event::RunStopping { reason, .. } => Some(format!("run stopping: {reason:?}")),
+            Event::WindowClosed { batches, .. } => {
+                Some(format!("window closed: batches {batches:?} will not run"))
+            }
+            _ => None,
+        },
+        DriverEvent::Failover {
+            cluster, from, to, ..
+        } => Some(format!("{cluster} failed over from {from} to {to}")),
+        DriverEvent::Log {
+            target, message, ..
+        } => Some(format!("{target}: {message}")),
+        DriverEvent::Email { .. } => None,
+    }
+}
