@@ -201,6 +201,28 @@ pub(crate) async fn install(
     local: &Path,
     ctx: &StepContext,
 ) -> StepResult<Outcome> {
+    // A gateway that stops answering before the install command went out is rebooting at the
+    // end of an install started before a crash: wait for it, then look again (every part of
+    // the step checks first what is already done).
+    let mut waited = jiff::SignedDuration::ZERO;
+    loop {
+        match install_once(hosts, host, local, ctx).await {
+            Err(StepError::Unreachable(_)) if waited < ctx.waits.reboot_grace_upgrade => {
+                wait_until_back(hosts, host, ctx.waits.reboot_grace_upgrade, ctx.waits.poll)
+                    .await?;
+                waited += ctx.waits.reboot_grace_upgrade;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn install_once(
+    hosts: &dyn Hosts,
+    host: &str,
+    local: &Path,
+    ctx: &StepContext,
+) -> StepResult<Outcome> {
     let number = import(hosts, host, local, &ctx.waits).await?;
     if installed(hosts, host, &number, ctx).await? {
         return Ok(Outcome::Ok);
