@@ -141,7 +141,11 @@ pub(crate) type StepResult<T> = Result<T, StepError>;
 
 /// Runs a command and requires exit 0; returns its output.
 pub(crate) async fn run_ok(hosts: &dyn Hosts, host: &str, command: &str) -> StepResult<String> {
-    let out = hosts.exec(host, command).await?;
+    require_success(host, command, hosts.exec(host, command).await?)
+}
+
+/// The output of a command that must have exited 0.
+fn require_success(host: &str, command: &str, out: ExecOutput) -> StepResult<String> {
     match out.exit {
         Some(0) => Ok(out.stdout),
         Some(code) => Err(StepError::Failed(format!(
@@ -203,19 +207,7 @@ pub(crate) async fn run_cpuse_ok(
     command: &str,
     waits: &Waits,
 ) -> StepResult<String> {
-    let out = run_cpuse(hosts, host, command, waits).await?;
-    match out.exit {
-        Some(0) => Ok(out.stdout),
-        Some(code) => Err(StepError::Failed(format!(
-            "{host}: `{}` exited {code}: {}",
-            super::quote::Printable(command),
-            first_line(&out.stderr, &out.stdout)
-        ))),
-        None => Err(StepError::Unreachable(format!(
-            "{host}: the connection dropped during `{}`",
-            super::quote::Printable(command)
-        ))),
-    }
+    require_success(host, command, run_cpuse(hosts, host, command, waits).await?)
 }
 
 /// Waits until `host` answers again after a reboot, within `grace`.
