@@ -29,7 +29,7 @@ pub struct StepReport {
     pub started_at: Timestamp,
     /// When it finished, if it did.
     pub finished_at: Option<Timestamp>,
-    /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: the run ended first).
+    /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: an earlier critical step failed).
     pub outcome: String,
     /// What went wrong, when something did.
     pub error: Option<String>,
@@ -254,6 +254,18 @@ impl ReportBuilder {
                         crate::rollout::Outcome::TimedOut => Some("timed out".to_string()),
                         _ => None,
                     };
+                }
+            }
+            Event::StepSkipped { at, target, step } => {
+                if let Some(t) = self.report.targets.get_mut(target.0) {
+                    t.steps.push(StepReport {
+                        action: (*step).to_string(),
+                        attempts: 0,
+                        started_at: *at,
+                        finished_at: None,
+                        outcome: "skipped".to_string(),
+                        error: Some("not run: an earlier step failed".to_string()),
+                    });
                 }
             }
             Event::TargetFinished {

@@ -118,6 +118,11 @@ impl Rollout {
             if (run.failure.is_some() && !item.always)
                 || (item.needs_previous_ok && !run.previous_ok)
             {
+                self.events.push_back(super::Event::StepSkipped {
+                    at: now,
+                    target: t,
+                    step: item.step.name(),
+                });
                 continue;
             }
             self.issue(

@@ -391,6 +391,16 @@ pub enum Event {
         /// How it ended.
         outcome: Outcome,
     },
+    /// A step of a target's program did not run: an earlier critical step failed (or, for a
+    /// policy install, the install before it failed).
+    StepSkipped {
+        /// When.
+        at: Timestamp,
+        /// The target.
+        target: TargetId,
+        /// The step's name.
+        step: &'static str,
+    },
     /// A target reached its final status.
     TargetFinished {
         /// When.
