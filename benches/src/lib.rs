@@ -52,3 +52,63 @@ pub fn fleet(targets: usize) -> Inventory {
     }
     inventory
 }
+
+/// A simulated fleet of `targets` boxes: two thirds standalone gateways, one third in
+/// ClusterXL HA pairs, all on R81.20 Take 41, with a Management Server, zero latency, and a
+/// reply for the plan's `fw stat`.
+pub fn sim_fleet(targets: usize) -> cdt_core::sim::FleetFile {
+    let mut fleet = cdt_core::sim::FleetFile {
+        latency: cdt_core::sim::Latency::default().scaled(0.0),
+        management: Some(cdt_core::sim::ManagementSpec {
+            name: "mgmt".into(),
+            address: std::net::Ipv4Addr::new(192, 0, 2, 250).into(),
+            policy_package: "Standard".into(),
+        }),
+        commands: vec![cdt_core::sim::UserCommand {
+            command: "fw stat".into(),
+            exit: 0,
+            stdout: "HOST      POLICY     DATE\nlocalhost Standard  1Dec2026  1:00:00 :  [>eth0] [<eth0]\n".into(),
+        }],
+        ..Default::default()
+    };
+    let in_clusters = targets / 3 / 2 * 2;
+    let standalone: Vec<Gateway> = (0..targets - in_clusters)
+        .map(|i| {
+            Gateway::new(
+                format!("gw-{i:05}"),
+                std::net::Ipv4Addr::from(0x0a00_0000u32 + u32::try_from(i).unwrap_or(0)).into(),
+                Version::R81_20,
+            )
+        })
+        .collect();
+    let mut clusters = Vec::new();
+    for i in 0..in_clusters / 2 {
+        let member = |j: usize, role| {
+            let mut g = Gateway::new(
+                format!("m-{i:05}-{j}"),
+                std::net::Ipv4Addr::from(0x0b00_0000u32 + u32::try_from(i * 2 + j).unwrap_or(0))
+                    .into(),
+                Version::R81_20,
+            );
+            g.take = Some(41);
+            Member { gateway: g, role }
+        };
+        clusters.push(Cluster {
+            name: format!("cl-{i:05}"),
+            kind: ClusterKind::ClusterXlHa,
+            members: vec![
+                member(0, cdt_core::model::MemberRole::Active),
+                member(1, cdt_core::model::MemberRole::Standby),
+            ],
+        });
+    }
+    fleet.gateways = standalone
+        .into_iter()
+        .map(|mut g| {
+            g.take = Some(41);
+            g
+        })
+        .collect();
+    fleet.clusters = clusters;
+    fleet
+}

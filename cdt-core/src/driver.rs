@@ -309,6 +309,50 @@ impl Driver {
             }
             rollout.start(now);
         }
+        // Takes in one finished step: its failover note, its journal entry, its outcome.
+        macro_rules! take_in {
+            ($joined:expr) => {{
+                let taken = match $joined {
+                    Some(Ok((task, result))) => {
+                        running.remove(&task);
+                        Some(result)
+                    }
+                    Some(Err(e)) => running.remove(&e.id()).map(|id| {
+                        (
+                            id,
+                            Outcome::Failed(format!("the step stopped unexpectedly: {e}")),
+                            None,
+                        )
+                    }),
+                    None => None,
+                };
+                if let Some((id, outcome, failed_over_to)) = taken {
+                    let now = clock.now();
+                    if let (Some(to), Some((cluster, from))) =
+                        (failed_over_to, failovers.remove(&id))
+                    {
+                        let _ = events
+                            .send(DriverEvent::Failover {
+                                at: now,
+                                cluster,
+                                from,
+                                to,
+                            })
+                            .await;
+                    }
+                    if failure.is_none()
+                        && let Some(j) = journal.as_deref_mut()
+                        && let Err(e) = j.outcome(id, &outcome, now)
+                    {
+                        failure = Some(e);
+                    }
+                    let _ = rollout.handle_outcome(id, outcome, now);
+                    if failure.is_some() {
+                        rollout.cancel(now);
+                    }
+                }
+            }};
+        }
         loop {
             while let Some(event) = rollout.poll_event() {
                 // Waiting for room: a slow consumer slows the run, it never loses events.
@@ -316,6 +360,18 @@ impl Driver {
             }
             while let Some(action) = rollout.poll_action() {
                 pending.push(action);
+            }
+            if failure.is_none() && !pending.is_empty() && !tasks.is_empty() {
+                // Before syncing, let the steps that can finish at once (a fast transport)
+                // finish, so the actions they lead to join this commit.
+                tokio::task::yield_now().await;
+                if let Some(more) = tasks.try_join_next_with_id() {
+                    take_in!(Some(more));
+                    while let Some(more) = tasks.try_join_next_with_id() {
+                        take_in!(Some(more));
+                    }
+                    continue;
+                }
             }
             if failure.is_none() && !pending.is_empty() {
                 // Group commit: every action issued now is durable before any is sent.
@@ -410,29 +466,11 @@ impl Driver {
             });
             tokio::select! {
                 joined = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                    let (id, outcome, failed_over_to) = match joined {
-                        Some(Ok((task, result))) => {
-                            running.remove(&task);
-                            result
-                        }
-                        Some(Err(e)) => {
-                            let Some(id) = running.remove(&e.id()) else { continue };
-                            (id, Outcome::Failed(format!("the step stopped unexpectedly: {e}")), None)
-                        }
-                        None => continue,
-                    };
-                    let now = clock.now();
-                    if let (Some(to), Some((cluster, from))) = (failed_over_to, failovers.remove(&id)) {
-                        let _ = events.send(DriverEvent::Failover { at: now, cluster, from, to }).await;
-                    }
-                    if failure.is_none()
-                        && let Some(j) = journal.as_deref_mut()
-                            && let Err(e) = j.outcome(id, &outcome, now) {
-                                failure = Some(e);
-                            }
-                    let _ = rollout.handle_outcome(id, outcome, now);
-                    if failure.is_some() {
-                        rollout.cancel(now);
+                    take_in!(joined);
+                    // Take in every step that has finished by now, not only the first: the
+                    // actions they lead to then share one journal sync (group commit).
+                    while let Some(more) = tasks.try_join_next_with_id() {
+                        take_in!(Some(more));
                     }
                 }
                 () = sleep_until(wake), if wake.is_some() && failure.is_none() => {
@@ -714,6 +752,9 @@ impl Hosts for DriverHosts {
     }
 
     async fn sleep(&self, duration: SignedDuration) {
-        tokio::time::sleep(self.clock.real(duration)).await;
+        let real = self.clock.real(duration);
+        if !real.is_zero() {
+            tokio::time::sleep(real).await;
+        }
     }
 }

@@ -91,7 +91,10 @@ impl Rollout {
                             failed: None,
                         };
                     }
-                    Stage::Programs(_) => self.cluster_runs[c.0].state = StageState::Programs,
+                    Stage::Programs(ids) => {
+                        self.cluster_runs[c.0].state = StageState::Programs;
+                        self.programs_ready(c, &ids);
+                    }
                 }
                 true
             }
@@ -220,7 +223,7 @@ impl Rollout {
                 self.finish_target(t, Status::Failed, Some(reason.clone()), now);
             }
         }
-        self.cluster_runs[c.0].done = true;
+        self.cluster_done(c);
     }
 
     /// A programs stage ended with a member that did not succeed: the cluster stops, and its
@@ -244,7 +247,7 @@ impl Rollout {
                 self.finish_target(t, reason.0, Some(reason.1.clone()), now);
             }
         }
-        self.cluster_runs[c.0].done = true;
+        self.cluster_done(c);
     }
 
     /// Every stage succeeded: the last member, held back until now, succeeded.
@@ -255,6 +258,6 @@ impl Rollout {
         {
             self.finish_target(last, Status::Succeeded, None, now);
         }
-        self.cluster_runs[c.0].done = true;
+        self.cluster_done(c);
     }
 }

@@ -181,6 +181,30 @@ pub struct Rollout {
     started: usize,
     working: usize,
     totals: Totals,
+    /// Scheduling indexes of the running batch, so each input costs time in proportion to
+    /// what it changes, not to the batch's size.
+    sched: Schedule,
+}
+
+impl Schedule {
+    /// `t` started or was settled: it is no longer ready.
+    fn unready(&mut self, t: TargetId) {
+        for priority in 0..=2 {
+            self.ready.remove(&(priority, t));
+        }
+    }
+}
+
+/// What the running batch has left to do.
+#[derive(Debug, Clone, Default)]
+struct Schedule {
+    /// Programs that may start: (priority, target). Priority 0: a cluster's last member;
+    /// 1: a first-wave member; 2: a standalone gateway. Started or settled ones leave.
+    ready: std::collections::BTreeSet<(u8, TargetId)>,
+    /// Clusters to advance at the next scheduling pass.
+    dirty: std::collections::BTreeSet<ClusterId>,
+    /// Units of the batch (standalone gateways and clusters) not finished yet.
+    remaining: usize,
 }
 
 impl Rollout {
@@ -269,6 +293,7 @@ impl Rollout {
             started: 0,
             working: 0,
             totals: Totals::default(),
+            sched: Schedule::default(),
         })
     }
 
@@ -393,7 +418,10 @@ impl Rollout {
         });
         match flight.owner {
             Owner::Program(t) => self.program_outcome(t, &flight, &outcome, now),
-            Owner::Cluster(c) => self.cluster_outcome(c, id, &outcome, now),
+            Owner::Cluster(c) => {
+                self.sched.dirty.insert(c);
+                self.cluster_outcome(c, id, &outcome, now);
+            }
         }
         self.pump(now);
         Ok(())
@@ -455,6 +483,15 @@ impl Rollout {
 
     fn set_stop(&mut self, reason: StopReason, now: Timestamp) {
         self.stop = Some(reason.clone());
+        // Every cluster of the running batch looks again: first-wave members that have not
+        // begun now never will.
+        if let RunPhase::BatchRunning(i) = self.phase {
+            for u in &self.batches[i].units {
+                if let Unit::Cluster(c) = *u {
+                    self.sched.dirty.insert(c);
+                }
+            }
+        }
         self.events
             .push_back(Event::RunStopping { at: now, reason });
     }
@@ -480,6 +517,16 @@ impl Rollout {
         }
         run.done = Some((status, reason.clone()));
         self.totals.add(status);
+        self.sched.unready(t);
+        match self.targets[t.0].cluster {
+            None if self.targets[t.0].batch.is_some() => {
+                self.sched.remaining = self.sched.remaining.saturating_sub(1);
+            }
+            Some(c) => {
+                self.sched.dirty.insert(c);
+            }
+            None => {}
+        }
         self.events.push_back(Event::TargetFinished {
             at: now,
             target: t,
@@ -533,15 +580,27 @@ impl Rollout {
                         batch: self.batches[i].number,
                     });
                     self.phase = RunPhase::BatchRunning(i);
+                    self.sched = Schedule {
+                        remaining: self.batches[i].units.len(),
+                        ..Schedule::default()
+                    };
                     for u in self.batches[i].units.clone() {
-                        if let Unit::Cluster(c) = u {
-                            self.cluster_runs[c.0].began = true;
+                        match u {
+                            Unit::Cluster(c) => {
+                                self.cluster_runs[c.0].began = true;
+                                self.sched.dirty.insert(c);
+                            }
+                            Unit::Target(t) => {
+                                if self.runs[t.0].is_waiting() {
+                                    self.sched.ready.insert((2, t));
+                                }
+                            }
                         }
                     }
                 }
                 RunPhase::BatchRunning(i) => {
-                    self.schedule(i, now);
-                    if !self.batch_done(i) {
+                    self.schedule(now);
+                    if !self.batch_done() {
                         return;
                     }
                     self.events.push_back(Event::BatchFinished {
@@ -568,29 +627,36 @@ impl Rollout {
         }
     }
 
-    /// Starts what can start in batch `i`, in priority order, and advances its clusters.
-    fn schedule(&mut self, i: usize, now: Timestamp) {
-        let units = self.batches[i].units.clone();
+    /// Starts what can start in the running batch, in priority order, and advances its
+    /// clusters.
+    fn schedule(&mut self, now: Timestamp) {
         loop {
             let mut progress = false;
-            for u in &units {
-                if let Unit::Cluster(c) = *u {
-                    progress |= self.advance_cluster(c, now);
+            // One pass over the clusters that may move, in list order; a cluster that moved
+            // gets another pass.
+            let dirty = std::mem::take(&mut self.sched.dirty);
+            for c in dirty {
+                if self.advance_cluster(c, now) {
+                    self.sched.dirty.insert(c);
+                    progress = true;
                 }
             }
             if self.stop.is_some() {
                 let reason = self.stop_status_reason();
-                for u in &units {
-                    if let Unit::Target(t) = *u
-                        && self.runs[t.0].is_waiting()
-                    {
-                        self.finish_target(t, Status::NotStarted, Some(reason.clone()), now);
-                        progress = true;
-                    }
+                let standalone: Vec<TargetId> = self
+                    .sched
+                    .ready
+                    .iter()
+                    .filter(|(p, _)| *p == 2)
+                    .map(|(_, t)| *t)
+                    .collect();
+                for t in standalone {
+                    self.finish_target(t, Status::NotStarted, Some(reason.clone()), now);
+                    progress = true;
                 }
             }
             while self.has_slot() {
-                let Some(t) = self.next_program(&units) else {
+                let Some(t) = self.next_program() else {
                     break;
                 };
                 self.start_program(t, now);
@@ -610,36 +676,33 @@ impl Rollout {
 
     /// The next program to start: a cluster's last member, then first-wave members, then
     /// standalone gateways (none of the latter two once the run stopped); list order within.
-    fn next_program(&self, units: &[Unit]) -> Option<TargetId> {
-        let waiting = |last_stage: bool| {
-            units.iter().find_map(|u| {
-                let Unit::Cluster(c) = *u else { return None };
-                let ids = self.programs_running(c)?;
-                if self.is_last_stage(c, ids) != last_stage {
-                    return None;
-                }
-                ids.iter().copied().find(|t| self.runs[t.0].is_waiting())
-            })
-        };
-        if let Some(t) = waiting(true) {
-            return Some(t);
-        }
-        if self.stop.is_some() {
-            return None;
-        }
-        waiting(false).or_else(|| {
-            units.iter().find_map(|u| match *u {
-                Unit::Target(t) if self.runs[t.0].is_waiting() => Some(t),
-                _ => None,
-            })
-        })
+    fn next_program(&self) -> Option<TargetId> {
+        let (priority, t) = *self.sched.ready.first()?;
+        (priority == 0 || self.stop.is_none()).then_some(t)
     }
 
-    fn batch_done(&self, i: usize) -> bool {
-        self.batches[i].units.iter().all(|u| match *u {
-            Unit::Target(t) => self.runs[t.0].done.is_some(),
-            Unit::Cluster(c) => self.cluster_runs[c.0].done,
-        })
+    /// A cluster's programs stage began: its waiting members may start.
+    pub(super) fn programs_ready(&mut self, c: ClusterId, ids: &[TargetId]) {
+        let priority = if self.is_last_stage(c, ids) { 0 } else { 1 };
+        for t in ids {
+            if self.runs[t.0].is_waiting() {
+                self.sched.ready.insert((priority, *t));
+            }
+        }
+    }
+
+    /// A cluster's sequence ended.
+    pub(super) fn cluster_done(&mut self, c: ClusterId) {
+        if !self.cluster_runs[c.0].done {
+            self.cluster_runs[c.0].done = true;
+            if self.cluster_runs[c.0].began {
+                self.sched.remaining = self.sched.remaining.saturating_sub(1);
+            }
+        }
+    }
+
+    fn batch_done(&self) -> bool {
+        self.sched.remaining == 0
     }
 
     /// Gives every batched target of batches `from..` that has not begun `reason`.
@@ -657,7 +720,7 @@ impl Rollout {
                     for t in self.batched_members(c) {
                         self.finish_target(t, Status::NotStarted, Some(reason.clone()), now);
                     }
-                    self.cluster_runs[c.0].done = true;
+                    self.cluster_done(c);
                 }
             }
         }

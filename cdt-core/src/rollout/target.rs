@@ -87,6 +87,7 @@ impl Rollout {
 
     /// Begins a target's program.
     pub(super) fn start_program(&mut self, t: TargetId, now: Timestamp) {
+        self.sched.unready(t);
         self.runs[t.0].state = ProgramState::Running;
         self.started += 1;
         self.working += 1;
@@ -184,6 +185,9 @@ impl Rollout {
             None => (Status::Succeeded, None),
         });
         run.result = Some(result.clone());
+        if let Some(c) = self.targets[t.0].cluster {
+            self.sched.dirty.insert(c);
+        }
         // A cluster's last member that succeeded is settled when its cluster's sequence ends
         // (bringing it back into service and the final checks may still fail).
         let deferred = result.0 == Status::Succeeded

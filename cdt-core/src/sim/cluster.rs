@@ -37,39 +37,53 @@ fn in_sync(candidate: &Host, from: &Host) -> bool {
     candidate.version == from.version || candidate.mvc || candidate.fcu_ready
 }
 
-/// Settles every cluster's active member(s), recording failovers.
-pub(crate) fn settle(sim: &mut Sim) {
-    let names: Vec<String> = sim.state.clusters.keys().cloned().collect();
-    for name in names {
-        let Some(c) = sim.state.clusters.get(&name).cloned() else {
-            continue;
-        };
-        let blocked = sim.state.faults.iter().any(
-            |(f, _)| matches!(f, Fault::FailoverDoesNotHappen { cluster } if *cluster == name),
-        );
-        let mut updated = c.clone();
-        match c.kind {
-            ClusterKind::VsxVsls => {
-                for (vs, active) in &c.vs_active {
-                    let next = next_active(sim, &c, active.as_deref(), blocked);
-                    if next != *active {
-                        record(sim, &c, active.as_deref(), next.as_deref(), Some(*vs));
-                        updated.vs_active.insert(*vs, next);
-                        updated.failovers += 1;
-                    }
-                }
-            }
-            _ => {
-                let next = next_active(sim, &c, c.active.as_deref(), blocked);
-                if next != c.active {
-                    record(sim, &c, c.active.as_deref(), next.as_deref(), None);
-                    updated.active = next;
-                    updated.failovers += 1;
+/// Settles one cluster's active member(s), recording failovers.
+pub(crate) fn settle_one(sim: &mut Sim, name: &str) {
+    let Some(c) = sim.state.clusters.get(name) else {
+        return;
+    };
+    let blocked = sim
+        .state
+        .faults
+        .iter()
+        .any(|(f, _)| matches!(f, Fault::FailoverDoesNotHappen { cluster } if cluster == name));
+    let mut changes: Vec<(Option<u32>, Option<String>)> = Vec::new();
+    match c.kind {
+        ClusterKind::VsxVsls => {
+            for (vs, active) in &c.vs_active {
+                let next = next_active(sim, c, active.as_deref(), blocked);
+                if next != *active {
+                    changes.push((Some(*vs), next));
                 }
             }
         }
-        sim.state.clusters.insert(name, updated);
+        _ => {
+            let next = next_active(sim, c, c.active.as_deref(), blocked);
+            if next != c.active {
+                changes.push((None, next));
+            }
+        }
     }
+    if changes.is_empty() {
+        return;
+    }
+    let c = c.clone();
+    let mut updated = c.clone();
+    for (vs, next) in changes {
+        let current = match vs {
+            Some(vs) => c.vs_active.get(&vs).cloned().flatten(),
+            None => c.active.clone(),
+        };
+        record(sim, &c, current.as_deref(), next.as_deref(), vs);
+        match vs {
+            Some(vs) => {
+                updated.vs_active.insert(vs, next);
+            }
+            None => updated.active = next,
+        }
+        updated.failovers += 1;
+    }
+    sim.state.clusters.insert(name.to_string(), updated);
 }
 
 fn record(sim: &mut Sim, c: &ClusterSim, from: Option<&str>, to: Option<&str>, vs: Option<u32>) {

@@ -39,6 +39,14 @@ impl SimClock {
         self.start.checked_add(d).unwrap_or(self.start)
     }
 
+    /// Waits (in tokio time) as long as a simulated duration; not at all for a zero duration.
+    pub async fn wait(&self, d: SignedDuration) {
+        let real = self.real(d);
+        if !real.is_zero() {
+            tokio::time::sleep(real).await;
+        }
+    }
+
     /// How long to wait in tokio time for a simulated duration.
     pub fn real(&self, d: SignedDuration) -> std::time::Duration {
         std::time::Duration::try_from_secs_f64(d.as_secs_f64().max(0.0) / self.scale)
@@ -199,7 +207,7 @@ impl Session for SimSession {
         if reply.kind == ReplyKind::Hangs {
             std::future::pending::<()>().await;
         }
-        tokio::time::sleep(self.connector.clock.real(reply.duration)).await;
+        self.connector.clock.wait(reply.duration).await;
         Ok(ExecOutput {
             exit: match reply.kind {
                 ReplyKind::Exited(code) => Some(code),
@@ -222,7 +230,7 @@ impl Session for SimSession {
                 .map_err(|e| unreachable(e, &self.host))?
         };
         self.connector.saved()?;
-        tokio::time::sleep(self.connector.clock.real(took)).await;
+        self.connector.clock.wait(took).await;
         Ok(())
     }
 
@@ -233,7 +241,7 @@ impl Session for SimSession {
             sim.get(&self.host, remote, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
-        tokio::time::sleep(self.connector.clock.real(took)).await;
+        self.connector.clock.wait(took).await;
         std::fs::write(local, content).map_err(|e| TransportError::Transfer {
             host: self.host.clone(),
             message: format!("{}: {e}", local.display()),

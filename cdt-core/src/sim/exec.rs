@@ -158,7 +158,7 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
             if let Some(h) = sim.state.hosts.get_mut(host) {
                 h.admin_down = down;
             }
-            super::cluster::settle(sim);
+            super::cluster::settle_one(sim, &c.name);
             let c = sim.state.clusters.get(&c.name).cloned().unwrap_or(c);
             let state = cluster::ha_state(sim, &c, host);
             let duration = if down {

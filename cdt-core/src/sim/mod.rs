@@ -285,27 +285,20 @@ impl Sim {
 
     /// Lets time pass until `to`: scheduled operations whose time has come happen, in order.
     pub fn advance(&mut self, to: Timestamp) {
-        loop {
-            let next = self
-                .state
-                .pending
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.at <= to)
-                .min_by_key(|(_, p)| (p.at, p.seq))
-                .map(|(i, _)| i);
-            let Some(i) = next else { break };
-            let p = self.state.pending.remove(i);
+        // `pending` is kept sorted by time (then order of scheduling).
+        while self.state.pending.first().is_some_and(|p| p.at <= to) {
+            let p = self.state.pending.remove(0);
             if p.at > self.state.now {
                 self.state.now = p.at;
             }
+            let host = p.host.clone();
             self.complete(p);
-            self.observe();
+            self.observe_host(&host);
         }
         if to > self.state.now {
             self.state.now = to;
         }
-        self.observe();
+        self.observe_timed_faults();
     }
 
     /// Runs `command` on `host` at `at` (after letting time pass until then). The reply's
@@ -320,7 +313,7 @@ impl Sim {
             command: command.to_string(),
         });
         let reply = exec::run(self, host, command);
-        self.observe();
+        self.observe_host(host);
         Ok(reply)
     }
 
@@ -471,12 +464,17 @@ impl Sim {
     fn schedule(&mut self, host: &str, seconds: f64, event: PendingEvent) {
         let seq = self.state.next_seq;
         self.state.next_seq += 1;
-        self.state.pending.push(Pending {
+        let p = Pending {
             at: self.state.now + secs(seconds),
             seq,
             host: host.to_string(),
             event,
-        });
+        };
+        let i = self
+            .state
+            .pending
+            .partition_point(|q| (q.at, q.seq) <= (p.at, p.seq));
+        self.state.pending.insert(i, p);
     }
 
     /// Why `host` is out of service now, if it is.
@@ -496,39 +494,85 @@ impl Sim {
         None
     }
 
-    /// Settles cluster roles and opens or closes the record's spans for what changed.
+    /// Settles every cluster and opens or closes the record's spans for every host.
     fn observe(&mut self) {
-        cluster::settle(self);
-        let now = self.state.now;
-        let states: Vec<(String, Option<&'static str>)> = self
-            .state
-            .hosts
-            .values()
-            .map(|h| (h.name.clone(), self.out_of_service(h)))
-            .collect();
-        for (name, why) in states {
-            let was = self.state.in_service.insert(name.clone(), why.is_none());
-            let spans = self.state.record.out_of_service.entry(name).or_default();
-            match (was, why) {
-                (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
-                (Some(false), None) => record::Record::close(spans, now),
-                _ => {}
-            }
+        let hosts: Vec<String> = self.state.hosts.keys().cloned().collect();
+        for host in hosts {
+            self.observe_host(&host);
         }
-        let serving: Vec<(String, Option<&'static str>)> = self
+    }
+
+    /// Hosts whose service depends on time alone (an unreachable window).
+    fn observe_timed_faults(&mut self) {
+        let hosts: Vec<String> = self
             .state
-            .clusters
-            .values()
-            .map(|c| (c.name.clone(), cluster::not_serving(self, c)))
+            .faults
+            .iter()
+            .filter_map(|(f, _)| match f {
+                Fault::Unreachable { host, .. } => Some(host.clone()),
+                _ => None,
+            })
             .collect();
-        for (name, why) in serving {
-            let was = self.state.serving.insert(name.clone(), why.is_none());
-            let spans = self.state.record.cluster_down.entry(name).or_default();
+        for host in hosts {
+            self.observe_host(&host);
+        }
+    }
+
+    /// After something may have changed on `host`: settles its cluster and opens or closes the
+    /// record's spans for it and its cluster.
+    fn observe_host(&mut self, name: &str) {
+        let now = self.state.now;
+        let Some(host) = self.state.hosts.get(name) else {
+            return;
+        };
+        let cluster = host.cluster.clone();
+        if let Some(c) = &cluster {
+            cluster::settle_one(self, c);
+            // A failover changes the members' service too (admin-down, active).
+            let members = self
+                .state
+                .clusters
+                .get(c)
+                .map(|c| c.members.clone())
+                .unwrap_or_default();
+            for m in members {
+                self.update_host_span(&m, now);
+            }
+            let why = self
+                .state
+                .clusters
+                .get(c)
+                .and_then(|cs| cluster::not_serving(self, cs));
+            let was = self.state.serving.insert(c.clone(), why.is_none());
+            let spans = self.state.record.cluster_down.entry(c.clone()).or_default();
             match (was, why) {
                 (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
                 (Some(false), None) => record::Record::close(spans, now),
                 _ => {}
             }
+        } else {
+            self.update_host_span(name, now);
+        }
+    }
+
+    fn update_host_span(&mut self, name: &str, now: Timestamp) {
+        let Some(why) = self.state.hosts.get(name).map(|h| self.out_of_service(h)) else {
+            return;
+        };
+        let was = self
+            .state
+            .in_service
+            .insert(name.to_string(), why.is_none());
+        let spans = self
+            .state
+            .record
+            .out_of_service
+            .entry(name.to_string())
+            .or_default();
+        match (was, why) {
+            (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
+            (Some(false), None) => record::Record::close(spans, now),
+            _ => {}
         }
     }
 

@@ -1,0 +1,142 @@
+//! The engine at scale: 10,000 targets in one batch (a third in ClusterXL HA pairs), a
+//! 10-action plan, the zero-latency simulator, the journal on. Measures the whole run: rollout,
+//! Gaia steps, simulator, journal (with its syncs) and events.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cdt_benches::sim_fleet;
+use cdt_core::candidates::generate::{GenerateOptions, generate};
+use cdt_core::driver::{Control, Driver, DriverSettings};
+use cdt_core::formats::plan::Plan;
+use cdt_core::gaia::steps::ManagementInfo;
+use cdt_core::journal::Journal;
+use cdt_core::model::Package;
+use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
+use cdt_core::sim::{Sim, SimConnector};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const TARGETS: usize = 10_000;
+const JUMBO: &str = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
+
+struct Prepared {
+    dir: tempfile::TempDir,
+    spec: RolloutSpec,
+    sim: Sim,
+}
+
+fn prepare(fleet: &cdt_core::sim::FleetFile) -> Prepared {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let package = write(JUMBO, "jumbo");
+    let script = write("pre.sh", "#!/bin/sh\nexit 0\n");
+    let note = write("note.txt", "deployed by cdt\n");
+    let plan = Plan::parse(
+        &format!(
+            r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
+<create_snapshot name="before"/>
+<execute_command command="fw stat"/>
+<execute_script path="{script}"/>
+<send_package path="{package}"/>
+<import_package path="{package}"/>
+<verify_package path="{package}"/>
+<install_package path="{package}"/>
+<push_file local_path="{note}" remote_path="/var/tmp/note.txt"/>
+<log level="NORMAL" value="installed"/>
+<create_snapshot name="after"/>
+</CDT_Deployment_Plan>"#,
+            script = script.display(),
+            package = package.display(),
+            note = note.display()
+        ),
+        None,
+    )
+    .expect("plan");
+    let package = Package::from_path(&package).expect("package");
+    let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    let spec = RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings::default(),
+    };
+    Prepared {
+        dir,
+        spec,
+        sim: Sim::new(fleet),
+    }
+}
+
+fn run(p: Prepared) -> Totals {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let connector = SimConnector::new(p.sim, 1.0);
+        // Zero latency: a rebooted gateway is back at once, so poll without waiting.
+        let waits = cdt_core::gaia::steps::Waits {
+            poll: jiff::SignedDuration::from_millis(1),
+            ..Default::default()
+        };
+        let settings = DriverSettings {
+            management: Some(ManagementInfo {
+                host: "mgmt".into(),
+                policy_package: "Standard".into(),
+                domain: None,
+            }),
+            waits,
+            ..DriverSettings::default()
+        };
+        let driver = Driver::new(
+            Arc::new(connector.clone()),
+            Arc::new(connector.clock()),
+            settings,
+        );
+        let mut journal = Journal::create(&p.dir.path().join("run"), &p.spec).expect("journal");
+        let rollout = Rollout::new(p.spec).expect("rollout");
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+        let consumer = async move { while rx.recv().await.is_some() {} };
+        let (totals, ()) = tokio::join!(
+            driver.run_journaled(rollout, &mut journal, tx, Control::none()),
+            consumer
+        );
+        let totals = totals.expect("run");
+        let _: &Path = p.dir.path();
+        totals
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let targets = std::env::var("CDT_BENCH_TARGETS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(TARGETS);
+    let fleet = sim_fleet(targets);
+    let started = std::time::Instant::now();
+    let totals = run(prepare(&fleet));
+    eprintln!(
+        "one run of {targets} targets: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(totals.succeeded, targets, "{totals:?}");
+    let mut group = c.benchmark_group("engine_10k");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
+    group.bench_function("one_batch_10_actions_journal_on", |b| {
+        b.iter_batched(|| prepare(&fleet), run, BatchSize::PerIteration)
+    });
+    group.finish();
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);
