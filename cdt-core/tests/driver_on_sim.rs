@@ -1,6 +1,8 @@
 //! Whole deployments: the rollout, driven over the simulated fleet through the Gaia steps.
 //! The invariants are checked on the simulator's own record, not on the engine's events.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,77 +14,10 @@ use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::model::{Package, Version};
 use cdt_core::rollout::{Event, Rollout, RolloutSpec, Settings, Totals, Work};
 use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use common::fleets::{SMALL_FLEET, SMALL_FLEET_HOSTS};
 
 const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 const JUMBO: &str = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
-
-const FLEET: &str = r#"
-start = "2026-12-01T01:00:00Z"
-[management]
-name = "mgmt"
-address = "192.0.2.250"
-[[gateways]]
-name = "gw-1"
-address = "192.0.2.1"
-version = "R81.20"
-take = 41
-[[gateways]]
-name = "gw-2"
-address = "192.0.2.2"
-version = "R81.20"
-take = 41
-[[clusters]]
-name = "ha"
-kind = "clusterxl_ha"
-[[clusters.members]]
-name = "ha-a"
-address = "198.51.100.1"
-version = "R81.20"
-take = 41
-role = "Active"
-[[clusters.members]]
-name = "ha-b"
-address = "198.51.100.2"
-version = "R81.20"
-take = 41
-role = "Standby"
-[[clusters]]
-name = "vr"
-kind = "vrrp"
-[[clusters.members]]
-name = "vr-a"
-address = "198.51.100.11"
-version = "R81.20"
-take = 41
-role = "Master"
-[[clusters.members]]
-name = "vr-b"
-address = "198.51.100.12"
-version = "R81.20"
-take = 41
-role = "Backup"
-[[clusters]]
-name = "vs"
-kind = "vsx_vsls"
-[[clusters.members]]
-name = "vs-1"
-address = "198.51.100.21"
-version = "R81.20"
-take = 41
-role = "VSLS member"
-[[clusters.members]]
-name = "vs-2"
-address = "198.51.100.22"
-version = "R81.20"
-take = 41
-role = "VSLS member"
-[[clusters.members]]
-name = "vs-3"
-address = "198.51.100.23"
-version = "R81.20"
-take = 41
-role = "VSLS active member"
-"#;
 
 struct Run {
     totals: Totals,
@@ -100,8 +35,12 @@ fn package_file(dir: &Path, name: &str) -> PathBuf {
 async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let package_path = package_file(dir.path(), package_name);
-    let fleet =
-        FleetFile::parse(&format!("{FLEET}\n{faults}"), InventoryFormat::Toml, None).unwrap();
+    let fleet = FleetFile::parse(
+        &format!("{SMALL_FLEET}\n{faults}"),
+        InventoryFormat::Toml,
+        None,
+    )
+    .unwrap();
     let package = Package::from_path(&package_path).unwrap();
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     let plan = Plan::parse(
@@ -212,9 +151,7 @@ async fn a_version_upgrade_of_the_whole_fleet_keeps_every_cluster_serving() {
     for (host, installs) in &record.installs {
         assert_eq!(installs.len(), 1, "{host} installed {installs:?}");
     }
-    for host in [
-        "gw-1", "gw-2", "ha-a", "ha-b", "vr-a", "vr-b", "vs-1", "vs-2", "vs-3",
-    ] {
+    for host in SMALL_FLEET_HOSTS {
         assert_eq!(
             sim.installed(host).map(|v| v.version),
             Some(Version::R82),
@@ -246,7 +183,7 @@ async fn a_jumbo_everywhere_succeeds_and_installs_once_per_box() {
     let run = deploy(JUMBO, "", "").await;
     assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
     let sim = run.connector.fleet();
-    for host in ["gw-1", "ha-a", "vs-3"] {
+    for host in ["gw-1", "gw-2", "ha-a", "vs-3"] {
         assert_eq!(sim.installed(host).and_then(|v| v.take), Some(89), "{host}");
     }
     assert!(

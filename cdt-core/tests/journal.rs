@@ -2,6 +2,8 @@
 //! install that completed or was running, and reaches the same fleet state as a run that was
 //! never interrupted. Checked on the simulator's own record.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,52 +16,10 @@ use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::model::{Package, Version};
 use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
 use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use common::fleets::{SMALL_FLEET, SMALL_FLEET_HOSTS};
 use jiff::SignedDuration;
 
 const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
-
-const FLEET: &str = r#"
-start = "2026-12-01T01:00:00Z"
-[management]
-name = "mgmt"
-address = "192.0.2.250"
-[[gateways]]
-name = "gw-1"
-address = "192.0.2.1"
-version = "R81.20"
-[[gateways]]
-name = "gw-2"
-address = "192.0.2.2"
-version = "R81.20"
-[[clusters]]
-name = "ha"
-kind = "clusterxl_ha"
-[[clusters.members]]
-name = "ha-a"
-address = "198.51.100.1"
-version = "R81.20"
-role = "Active"
-[[clusters.members]]
-name = "ha-b"
-address = "198.51.100.2"
-version = "R81.20"
-role = "Standby"
-[[clusters]]
-name = "vr"
-kind = "vrrp"
-[[clusters.members]]
-name = "vr-a"
-address = "198.51.100.11"
-version = "R81.20"
-role = "Master"
-[[clusters.members]]
-name = "vr-b"
-address = "198.51.100.12"
-version = "R81.20"
-role = "Backup"
-"#;
-
-const HOSTS: [&str; 6] = ["gw-1", "gw-2", "ha-a", "ha-b", "vr-a", "vr-b"];
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -74,7 +34,7 @@ fn setup() -> Setup {
     std::fs::write(&package_path, "fake upgrade").unwrap();
     let script = dir.path().join("pre.sh");
     std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
-    let fleet = FleetFile::parse(FLEET, InventoryFormat::Toml, None).unwrap();
+    let fleet = FleetFile::parse(SMALL_FLEET, InventoryFormat::Toml, None).unwrap();
     let package = Package::from_path(&package_path).unwrap();
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     let plan = Plan::parse(
@@ -159,9 +119,9 @@ async fn run(setup: &Setup, kill_after: Option<SignedDuration>) -> (Totals, bool
 }
 
 fn check_fleet(setup: &Setup, totals: Totals) {
-    assert_eq!(totals.succeeded, 6, "{totals:?}");
+    assert_eq!(totals.succeeded, SMALL_FLEET_HOSTS.len(), "{totals:?}");
     let sim = setup.connector.fleet();
-    for host in HOSTS {
+    for host in SMALL_FLEET_HOSTS {
         assert_eq!(
             sim.installed(host).map(|v| v.version),
             Some(Version::R82),

@@ -1,9 +1,12 @@
 //! The simulated Gaia fleet: command vocabulary, CPUSE, cluster roles and failovers, faults,
 //! the ground-truth record, the Management Server, and state kept on disk.
 
+mod common;
+
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::model::{InstalledVersion, Version};
 use cdt_core::sim::{FleetFile, ReplyKind, Sim, SimError};
+use common::fleets::SMALL_FLEET;
 use jiff::{SignedDuration, Timestamp};
 
 const JUMBO: &str = "/var/log/upload/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
@@ -11,55 +14,7 @@ const UPGRADE: &str =
     "/var/log/upload/Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 
 fn fleet(extra: &str) -> Sim {
-    let text = format!(
-        r#"
-start = "2026-12-01T01:00:00Z"
-
-[management]
-name = "mgmt"
-address = "192.0.2.250"
-
-[[gateways]]
-name = "gw-1"
-address = "192.0.2.1"
-version = "R81.20"
-take = 41
-
-[[clusters]]
-name = "ha"
-kind = "clusterxl_ha"
-[[clusters.members]]
-name = "ha-a"
-address = "198.51.100.1"
-version = "R81.20"
-take = 41
-role = "Active"
-[[clusters.members]]
-name = "ha-b"
-address = "198.51.100.2"
-version = "R81.20"
-take = 41
-role = "Standby"
-
-[[clusters]]
-name = "vs"
-kind = "vsx_vsls"
-[[clusters.members]]
-name = "vs-1"
-address = "198.51.100.11"
-version = "R81.20"
-role = "VSLS member"
-[[clusters.members]]
-name = "vs-2"
-address = "198.51.100.12"
-version = "R81.20"
-role = "VSLS active member"
-
-[virtual_systems]
-vs = 3
-{extra}
-"#
-    );
+    let text = format!("{SMALL_FLEET}\n{extra}");
     Sim::new(&FleetFile::parse(&text, InventoryFormat::Toml, None).unwrap())
 }
 
@@ -267,7 +222,7 @@ fn the_proper_sequence_keeps_the_cluster_serving() {
 #[test]
 fn admin_down_on_the_vsls_active_member_moves_every_virtual_system() {
     let mut sim = fleet("");
-    ok(&mut sim, "vs-2", "clusterXL_admin down");
+    ok(&mut sim, "vs-3", "clusterXL_admin down");
     let moved: Vec<_> = sim
         .record()
         .failovers
@@ -535,7 +490,7 @@ mod properties {
         "clish -c 'add snapshot s desc \"before\"'",
         "sha256sum /var/log/upload/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz",
     ];
-    const HOSTS: [&str; 6] = ["gw-1", "ha-a", "ha-b", "vs-1", "vs-2", "mgmt"];
+    const HOSTS: [&str; 6] = ["gw-1", "ha-a", "ha-b", "vs-1", "vs-3", "mgmt"];
 
     proptest! {
         #![proptest_config(ProptestConfig::default())]

@@ -1,11 +1,14 @@
 //! The simulator and the Gaia vocabulary agree: commands built by `gaia::commands` run on the
 //! simulated fleet, and its replies, printed in the real formats, are read by `gaia::parse`.
 
+mod common;
+
 use cdt_core::gaia::commands::{self, PackageList};
 use cdt_core::gaia::parse::{self, MemberHaState, MvcState, VrrpRole, mgmt};
 use cdt_core::model::Version;
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::sim::{FleetFile, ReplyKind, Sim};
+use common::fleets::SMALL_FLEET;
 use jiff::SignedDuration;
 
 const JUMBO: &str = "/var/log/upload/Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
@@ -13,44 +16,7 @@ const UPGRADE: &str =
     "/var/log/upload/Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 
 fn sim() -> Sim {
-    let text = r#"
-start = "2026-12-01T01:00:00Z"
-[management]
-name = "mgmt"
-address = "192.0.2.250"
-[[gateways]]
-name = "gw-1"
-address = "192.0.2.1"
-version = "R81.20"
-take = 41
-[[clusters]]
-name = "ha"
-kind = "clusterxl_ha"
-[[clusters.members]]
-name = "ha-a"
-address = "198.51.100.1"
-version = "R81.20"
-role = "Active"
-[[clusters.members]]
-name = "ha-b"
-address = "198.51.100.2"
-version = "R81.20"
-role = "Standby"
-[[clusters]]
-name = "vr"
-kind = "vrrp"
-[[clusters.members]]
-name = "vr-a"
-address = "198.51.100.11"
-version = "R81.20"
-role = "Master"
-[[clusters.members]]
-name = "vr-b"
-address = "198.51.100.12"
-version = "R81.20"
-role = "Backup"
-"#;
-    Sim::new(&FleetFile::parse(text, InventoryFormat::Toml, None).unwrap())
+    Sim::new(&FleetFile::parse(SMALL_FLEET, InventoryFormat::Toml, None).unwrap())
 }
 
 /// Runs `command`, waits for it, and returns its standard output (exit 0 expected).

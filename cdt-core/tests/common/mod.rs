@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod drive;
+pub mod fleets;
 
 use std::path::PathBuf;
 
