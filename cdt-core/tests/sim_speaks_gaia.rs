@@ -71,7 +71,7 @@ fn versions_read_the_same_from_fw_ver_show_version_all_and_cpinfo() {
         Some(41)
     );
     assert_eq!(
-        parse::parse_jumbo_take(&run(&mut sim, "ha-a", &commands::cpinfo_hotfixes())).unwrap(),
+        parse::parse_jumbo_take(&run(&mut sim, "gw-2", &commands::cpinfo_hotfixes())).unwrap(),
         None
     );
 }
