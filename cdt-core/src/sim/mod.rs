@@ -543,12 +543,19 @@ impl Sim {
                 .clusters
                 .get(c)
                 .and_then(|cs| cluster::not_serving(self, cs));
-            let was = self.state.serving.insert(c.clone(), why.is_none());
-            let spans = self.state.record.cluster_down.entry(c.clone()).or_default();
-            match (was, why) {
-                (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
-                (Some(false), None) => record::Record::close(spans, now),
-                _ => {}
+            let serving = why.is_none();
+            let was = match self.state.serving.get_mut(c) {
+                Some(known) if *known == serving => None,
+                Some(known) => Some(Some(std::mem::replace(known, serving))),
+                None => Some(self.state.serving.insert(c.clone(), serving)),
+            };
+            if let Some(was) = was {
+                let spans = self.state.record.cluster_down.entry(c.clone()).or_default();
+                match (was, why) {
+                    (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
+                    (Some(false), None) => record::Record::close(spans, now),
+                    _ => {}
+                }
             }
         } else {
             self.update_host_span(name, now);
@@ -559,10 +566,13 @@ impl Sim {
         let Some(why) = self.state.hosts.get(name).map(|h| self.out_of_service(h)) else {
             return;
         };
-        let was = self
-            .state
-            .in_service
-            .insert(name.to_string(), why.is_none());
+        let in_service = why.is_none();
+        let was = match self.state.in_service.get_mut(name) {
+            // Most commands change nothing: no allocation then.
+            Some(known) if *known == in_service => return,
+            Some(known) => Some(std::mem::replace(known, in_service)),
+            None => self.state.in_service.insert(name.to_string(), in_service),
+        };
         let spans = self
             .state
             .record
