@@ -20,28 +20,27 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+mod hosts;
 
-use async_trait::async_trait;
+use hosts::DriverHosts;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use jiff::{SignedDuration, Timestamp};
-use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::formats::config::LogLevel;
 use crate::formats::plan;
-use crate::gaia::steps::{
-    self, ClusterInfo, Hosts, ManagementInfo, StepContext, TargetMemory, Waits,
-};
+use crate::gaia::steps::{self, ClusterInfo, ManagementInfo, StepContext, TargetMemory, Waits};
 use crate::journal::{Journal, Resumed};
 use crate::model::PackageKind;
 use crate::rollout::{
     Action, ActionId, ClusterId, Event, Outcome, Rollout, Step, Subject, TargetId, Totals,
 };
-use crate::transport::{Connector, ExecOutput, Session, TransportError};
+use crate::transport::Connector;
 
 /// Where the driver's time comes from.
 pub trait Clock: Send + Sync {
@@ -207,14 +206,12 @@ impl Driver {
         settings: DriverSettings,
     ) -> Driver {
         Driver {
-            hosts: Arc::new(DriverHosts {
+            hosts: Arc::new(DriverHosts::new(
                 connector,
                 clock,
-                sessions: StdMutex::new(HashMap::new()),
-                digests: StdMutex::new(HashMap::new()),
-                command_timeout: settings.command_timeout,
-                connect_timeout: settings.connect_timeout,
-            }),
+                settings.command_timeout,
+                settings.connect_timeout,
+            )),
             settings,
         }
     }
@@ -287,7 +284,7 @@ impl Driver {
         mut control: Control,
     ) -> Result<Totals, (Totals, Error)> {
         let package_kind = rollout.package_kind();
-        let clock = self.hosts.clock.clone();
+        let clock = self.hosts.clock();
         let memories: Vec<Arc<Mutex<TargetMemory>>> = (0..rollout.targets().len())
             .map(|_| Arc::new(Mutex::new(TargetMemory::default())))
             .collect();
@@ -603,158 +600,5 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// A session shared by the steps that use its host (one call at a time).
-type SharedSession = Arc<Mutex<Box<dyn Session>>>;
-
-/// The driver's side of [`Hosts`]: one session per host, reused; a broken one is dropped and
-/// reopened on the next call; every call bounded by its timeout.
-struct DriverHosts {
-    connector: Arc<dyn Connector>,
-    clock: Arc<dyn Clock>,
-    sessions: StdMutex<HashMap<String, SharedSession>>,
-    digests: StdMutex<HashMap<PathBuf, String>>,
-    command_timeout: SignedDuration,
-    connect_timeout: SignedDuration,
-}
-
-impl DriverHosts {
-    async fn session(&self, host: &str) -> Result<SharedSession, TransportError> {
-        if let Some(s) = self
-            .sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(host)
-        {
-            return Ok(s.clone());
-        }
-        let limit = self.clock.real(self.connect_timeout);
-        let session = match tokio::time::timeout(limit, self.connector.connect(host)).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(TransportError::Unreachable {
-                    host: host.to_string(),
-                    message: format!("no connection within {} s", self.connect_timeout.as_secs()),
-                });
-            }
-        };
-        let session = Arc::new(Mutex::new(session));
-        self.sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(host.to_string(), session.clone());
-        Ok(session)
-    }
-
-    fn forget(&self, host: &str) {
-        self.sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(host);
-    }
-
-    async fn bounded<T>(
-        &self,
-        host: &str,
-        what: &str,
-        call: impl std::future::Future<Output = Result<T, TransportError>>,
-    ) -> Result<T, TransportError> {
-        let limit = self.clock.real(self.command_timeout);
-        match tokio::time::timeout(limit, call).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
-                if matches!(
-                    e,
-                    TransportError::Unreachable { .. } | TransportError::ConnectionLost { .. }
-                ) {
-                    self.forget(host);
-                }
-                Err(e)
-            }
-            Err(_) => {
-                self.forget(host);
-                Err(TransportError::ConnectionLost {
-                    host: host.to_string(),
-                    message: format!(
-                        "{what} did not finish within {} minutes",
-                        self.command_timeout.as_mins()
-                    ),
-                })
-            }
-        }
-    }
-}
-
-#[async_trait]
-impl Hosts for DriverHosts {
-    async fn exec(&self, host: &str, command: &str) -> Result<ExecOutput, TransportError> {
-        let session = self.session(host).await?;
-        let out = self
-            .bounded(host, "the command", async {
-                session.lock().await.exec(command).await
-            })
-            .await?;
-        if out.exit.is_none() {
-            // The connection dropped (a reboot): the next call opens a new one.
-            self.forget(host);
-        }
-        Ok(out)
-    }
-
-    async fn put(&self, host: &str, local: &Path, remote: &str) -> Result<(), TransportError> {
-        let session = self.session(host).await?;
-        self.bounded(host, "the copy", async {
-            session.lock().await.put(local, remote).await
-        })
-        .await
-    }
-
-    async fn get(&self, host: &str, remote: &str, local: &Path) -> Result<(), TransportError> {
-        let session = self.session(host).await?;
-        self.bounded(host, "the copy", async {
-            session.lock().await.get(remote, local).await
-        })
-        .await
-    }
-
-    async fn digest(&self, local: &Path) -> Result<String, TransportError> {
-        if let Some(d) = self
-            .digests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(local)
-        {
-            return Ok(d.clone());
-        }
-        let path = local.to_path_buf();
-        let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            let mut file = std::fs::File::open(&path)?;
-            let mut hasher = Sha256::new();
-            std::io::copy(&mut file, &mut hasher)?;
-            Ok(crate::sim::hex(&hasher.finalize()))
-        })
-        .await
-        .map_err(|e| TransportError::Other {
-            host: "localhost".into(),
-            message: e.to_string(),
-        })?
-        .map_err(|e| TransportError::Transfer {
-            host: "localhost".into(),
-            message: format!("{}: {e}", local.display()),
-        })?;
-        self.digests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(local.to_path_buf(), digest.clone());
-        Ok(digest)
-    }
-
-    async fn sleep(&self, duration: SignedDuration) {
-        let real = self.clock.real(duration);
-        if !real.is_zero() {
-            tokio::time::sleep(real).await;
-        }
     }
 }

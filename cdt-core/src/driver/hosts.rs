@@ -1,0 +1,189 @@
+//! The driver's side of the Gaia steps' [`Hosts`]: sessions kept per host, timeouts on every
+//! call, local file digests, and waiting in the driver's clock.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+
+use async_trait::async_trait;
+use jiff::SignedDuration;
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use super::Clock;
+use crate::gaia::steps::Hosts;
+use crate::transport::{Connector, ExecOutput, Session, TransportError};
+
+/// A session shared by the steps that use its host (one call at a time).
+type SharedSession = Arc<Mutex<Box<dyn Session>>>;
+
+/// The driver's side of [`Hosts`]: one session per host, reused; a broken one is dropped and
+/// reopened on the next call; every call bounded by its timeout.
+pub(super) struct DriverHosts {
+    connector: Arc<dyn Connector>,
+    clock: Arc<dyn Clock>,
+    sessions: StdMutex<HashMap<String, SharedSession>>,
+    digests: StdMutex<HashMap<PathBuf, String>>,
+    command_timeout: SignedDuration,
+    connect_timeout: SignedDuration,
+}
+
+impl DriverHosts {
+    pub(super) fn new(
+        connector: Arc<dyn Connector>,
+        clock: Arc<dyn Clock>,
+        command_timeout: SignedDuration,
+        connect_timeout: SignedDuration,
+    ) -> DriverHosts {
+        DriverHosts {
+            connector,
+            clock,
+            sessions: StdMutex::new(HashMap::new()),
+            digests: StdMutex::new(HashMap::new()),
+            command_timeout,
+            connect_timeout,
+        }
+    }
+
+    /// The clock the driver runs on.
+    pub(super) fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    async fn session(&self, host: &str) -> Result<SharedSession, TransportError> {
+        if let Some(s) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(host)
+        {
+            return Ok(s.clone());
+        }
+        let limit = self.clock.real(self.connect_timeout);
+        let session = match tokio::time::timeout(limit, self.connector.connect(host)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(TransportError::Unreachable {
+                    host: host.to_string(),
+                    message: format!("no connection within {} s", self.connect_timeout.as_secs()),
+                });
+            }
+        };
+        let session = Arc::new(Mutex::new(session));
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(host.to_string(), session.clone());
+        Ok(session)
+    }
+
+    fn forget(&self, host: &str) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(host);
+    }
+
+    async fn bounded<T>(
+        &self,
+        host: &str,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
+        let limit = self.clock.real(self.command_timeout);
+        match tokio::time::timeout(limit, call).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                if matches!(
+                    e,
+                    TransportError::Unreachable { .. } | TransportError::ConnectionLost { .. }
+                ) {
+                    self.forget(host);
+                }
+                Err(e)
+            }
+            Err(_) => {
+                self.forget(host);
+                Err(TransportError::ConnectionLost {
+                    host: host.to_string(),
+                    message: format!(
+                        "{what} did not finish within {} minutes",
+                        self.command_timeout.as_mins()
+                    ),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Hosts for DriverHosts {
+    async fn exec(&self, host: &str, command: &str) -> Result<ExecOutput, TransportError> {
+        let session = self.session(host).await?;
+        let out = self
+            .bounded(host, "the command", async {
+                session.lock().await.exec(command).await
+            })
+            .await?;
+        if out.exit.is_none() {
+            // The connection dropped (a reboot): the next call opens a new one.
+            self.forget(host);
+        }
+        Ok(out)
+    }
+
+    async fn put(&self, host: &str, local: &Path, remote: &str) -> Result<(), TransportError> {
+        let session = self.session(host).await?;
+        self.bounded(host, "the copy", async {
+            session.lock().await.put(local, remote).await
+        })
+        .await
+    }
+
+    async fn get(&self, host: &str, remote: &str, local: &Path) -> Result<(), TransportError> {
+        let session = self.session(host).await?;
+        self.bounded(host, "the copy", async {
+            session.lock().await.get(remote, local).await
+        })
+        .await
+    }
+
+    async fn digest(&self, local: &Path) -> Result<String, TransportError> {
+        if let Some(d) = self
+            .digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(local)
+        {
+            return Ok(d.clone());
+        }
+        let path = local.to_path_buf();
+        let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let mut file = std::fs::File::open(&path)?;
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut file, &mut hasher)?;
+            Ok(crate::sim::hex(&hasher.finalize()))
+        })
+        .await
+        .map_err(|e| TransportError::Other {
+            host: "localhost".into(),
+            message: e.to_string(),
+        })?
+        .map_err(|e| TransportError::Transfer {
+            host: "localhost".into(),
+            message: format!("{}: {e}", local.display()),
+        })?;
+        self.digests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(local.to_path_buf(), digest.clone());
+        Ok(digest)
+    }
+
+    async fn sleep(&self, duration: SignedDuration) {
+        let real = self.clock.real(duration);
+        if !real.is_zero() {
+            tokio::time::sleep(real).await;
+        }
+    }
+}
