@@ -116,6 +116,8 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     dirty: bool,
+    written: usize,
+    limit: Option<usize>,
 }
 
 /// What resuming a run rebuilt.
@@ -165,6 +167,8 @@ impl Journal {
             path,
             file,
             dirty: false,
+            written: 0,
+            limit: None,
         };
         journal.append(&Entry::Inputs {
             format: 1,
@@ -302,6 +306,8 @@ impl Journal {
                 path,
                 file,
                 dirty: false,
+                written: count,
+                limit: None,
             },
             rollout,
             in_flight,
@@ -311,7 +317,22 @@ impl Journal {
         })
     }
 
+    /// For crash tests: after `entries` lines in all, the journal refuses to write, as if the
+    /// process had died there (the run stops sending; what was sent goes on at the gateways).
+    #[doc(hidden)]
+    pub fn stop_writing_after(&mut self, entries: usize) {
+        self.limit = Some(entries);
+    }
+
     fn append(&mut self, entry: &Entry) -> Result<()> {
+        if self.limit.is_some_and(|limit| self.written >= limit) {
+            return Err(Error::Rollout(format!(
+                "{}: the journal stopped at entry {} (crash test)",
+                self.path.display(),
+                self.written
+            )));
+        }
+        self.written += 1;
         let mut line = serde_json::to_string(entry)
             .map_err(|e| Error::Rollout(format!("cannot write the journal: {e}")))?;
         line.push('\n');

@@ -214,3 +214,40 @@ fn a_damaged_journal_is_an_error_naming_the_line() {
         "{e}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_stopped_at_every_journal_position_resumes_to_the_same_fleet_state() {
+    let reference = setup();
+    run(&reference, None).await;
+    let total = std::fs::read_to_string(reference.run_dir.join(JOURNAL_FILE))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(total > 50, "a run writes {total} journal lines");
+    println!(
+        "stopping the run at each of {} journal positions",
+        total - 1
+    );
+    for position in 1..total {
+        let setup = setup();
+        let mut journal = Journal::create(&setup.run_dir, &setup.spec).unwrap();
+        // The journal stops after `position` lines: the process died there; what had been
+        // sent goes on at the gateways.
+        journal.stop_writing_after(position);
+        let rollout = Rollout::new(setup.spec.clone()).unwrap();
+        let first = driver(&setup.connector)
+            .run_journaled(rollout, &mut journal, drain().await, Control::none())
+            .await;
+        assert!(
+            first.is_err(),
+            "position {position} of {total}: the run did not stop"
+        );
+        drop(journal);
+        let resumed = Journal::resume(&setup.run_dir).unwrap();
+        let totals = driver(&setup.connector)
+            .resume(resumed, drain().await, Control::none())
+            .await
+            .unwrap();
+        check_fleet(&setup, totals);
+    }
+}
