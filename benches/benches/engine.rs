@@ -75,6 +75,40 @@ fn prepare(fleet: &cdt_core::sim::FleetFile) -> Prepared {
     }
 }
 
+/// A one-action plan (`execute_command`), state checks off, every command taking 50 ms.
+fn prepare_one_step(fleet: &cdt_core::sim::FleetFile) -> Prepared {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join(JUMBO);
+    std::fs::write(&package, "jumbo").expect("write");
+    let plan = Plan::parse(
+        r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
+<execute_command command="fw stat"/></CDT_Deployment_Plan>"#,
+        None,
+    )
+    .expect("plan");
+    let package = Package::from_path(&package).expect("package");
+    let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    let spec = RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings {
+            check_state: false,
+            ..Settings::default()
+        },
+    };
+    let mut fleet = fleet.clone();
+    fleet.latency.command = 0.05;
+    Prepared {
+        dir,
+        spec,
+        sim: Sim::new(&fleet),
+    }
+}
+
 fn run(p: Prepared) -> Totals {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -134,6 +168,16 @@ fn benches(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(30));
     group.bench_function("one_batch_10_actions_journal_on", |b| {
         b.iter_batched(|| prepare(&fleet), run, BatchSize::PerIteration)
+    });
+    let started = std::time::Instant::now();
+    let totals = run(prepare_one_step(&fleet));
+    eprintln!(
+        "one-step run of {targets} targets at 50 ms a command: {:.3} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(totals.succeeded + totals.skipped, targets, "{totals:?}");
+    group.bench_function("one_step_50ms_commands_no_state_checks", |b| {
+        b.iter_batched(|| prepare_one_step(&fleet), run, BatchSize::PerIteration)
     });
     group.finish();
 }
