@@ -274,13 +274,13 @@ fn the_management_server_replies_read_as_api_objects() {
     let members: Vec<&str> = cluster.members.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(members, ["ha-a", "ha-b"]);
     assert_eq!(cluster.version, "R81.20");
-    let login: serde_json::Value = serde_json::from_str(&run(
+    let sid = mgmt::parse_login(&run(
         &mut sim,
         "mgmt",
         &commands::mgmt_cli("login", &[], None, None).unwrap(),
     ))
-    .unwrap();
-    let sid = login["sid"].as_str().unwrap().to_string();
+    .unwrap()
+    .sid;
     let task = mgmt::parse_task_id(&run(
         &mut sim,
         "mgmt",
@@ -310,4 +310,8 @@ fn the_management_server_replies_read_as_api_objects() {
         "{}",
         r.stdout
     );
+    assert!(matches!(
+        mgmt::parse_reply(&r.stdout),
+        Err(parse::ParseError::Api { .. })
+    ));
 }

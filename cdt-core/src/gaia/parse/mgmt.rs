@@ -156,6 +156,13 @@ pub struct SimpleClusterMember {
     pub ipv4_address: Option<String>,
 }
 
+/// The reply of `login`: the session the following calls name with `--session-id`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Login {
+    /// The session id.
+    pub sid: String,
+}
+
 /// The reply of an asynchronous call (`publish`, `install-policy`, `add-simple-cluster` …).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct TaskId {
@@ -330,6 +337,17 @@ fn api_error(value: &Value) -> Option<ParseError> {
 
 fn parse_json<T: DeserializeOwned>(input: &str) -> Result<T, ParseError> {
     serde_json::from_value(reply_value(input)?).map_err(json_error)
+}
+
+/// Reads the reply of `login`. Required: `sid`.
+pub fn parse_login(input: &str) -> Result<Login, ParseError> {
+    parse_json(input)
+}
+
+/// Reads any reply that only has to be a JSON value and not the API's error object (the reply
+/// of `set-simple-gateway`, `logout` …).
+pub fn parse_reply(input: &str) -> Result<Value, ParseError> {
+    reply_value(input)
 }
 
 /// Reads a page of `show-gateways-and-servers`. Required: `total`; each object's `name`, `uid`

@@ -30,18 +30,16 @@ async fn call<T>(
 }
 
 async fn login(hosts: &dyn Hosts, ctx: &StepContext) -> StepResult<String> {
-    call(hosts, ctx, "login", &[("-r", "true")], None, |text| {
-        let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
-            crate::gaia::parse::ParseError::Json {
-                message: e.to_string(),
-            }
-        })?;
-        v.get("sid")
-            .and_then(|s| s.as_str())
-            .map(str::to_string)
-            .ok_or(crate::gaia::parse::ParseError::MissingField("sid"))
-    })
-    .await
+    let login = call(
+        hosts,
+        ctx,
+        "login",
+        &[("-r", "true")],
+        None,
+        mgmt::parse_login,
+    )
+    .await?;
+    Ok(login.sid)
 }
 
 async fn logout(hosts: &dyn Hosts, ctx: &StepContext, sid: &str) {
@@ -103,13 +101,7 @@ pub(super) async fn set_version(
             command_name,
             &[("name", &ctx.object), ("version", version)],
             Some(&sid),
-            |t| {
-                if t.contains("\"code\"") {
-                    mgmt::parse_task_id(t).map(|_| ())
-                } else {
-                    Ok(())
-                }
-            },
+            mgmt::parse_reply,
         )
         .await?;
         let task = call(hosts, ctx, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
