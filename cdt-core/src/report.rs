@@ -203,6 +203,11 @@ impl ReportBuilder {
                 self.report.totals = *totals;
             }
             Event::StepStarted { at, action } => {
+                if let Some(step) = self.step_mut(action.id) {
+                    // The same action delivered again (a resumed run): one step, more attempts.
+                    step.attempts += 1;
+                    return;
+                }
                 let step = StepReport {
                     action: action.step.name().to_string(),
                     attempts: 1 + self.attempts.get(&action.id).copied().unwrap_or(0),
@@ -221,22 +226,8 @@ impl ReportBuilder {
                         Place::Cluster(c.0, r.steps.len() - 1)
                     }),
                 };
-                if let Some(p) = place
-                    && let Some(previous) = self.places.insert(action.id, p)
-                {
-                    // The same action delivered again (a resumed run): one step, more attempts.
-                    self.places.insert(action.id, previous);
-                    match p {
-                        Place::Target(t, _) => {
-                            self.report.targets[t].steps.pop();
-                        }
-                        Place::Cluster(c, _) => {
-                            self.report.clusters[c].steps.pop();
-                        }
-                    }
-                    if let Some(s) = self.step_mut(action.id) {
-                        s.attempts += 1;
-                    }
+                if let Some(p) = place {
+                    self.places.insert(action.id, p);
                 }
             }
             Event::StepFinished {

@@ -22,19 +22,8 @@ fn later(sim: &Sim, seconds: i64) -> Timestamp {
     sim.now() + SignedDuration::from_secs(seconds)
 }
 
-/// Runs a command now, waits for its reply, and expects exit 0.
 fn ok(sim: &mut Sim, host: &str, command: &str) -> String {
-    let at = sim.now();
-    let r = sim.exec(host, command, at).unwrap();
-    assert_eq!(
-        r.kind,
-        ReplyKind::Exited(0),
-        "{command}: {}{}",
-        r.stdout,
-        r.stderr
-    );
-    sim.advance(at + r.duration);
-    r.stdout
+    common::fleets::run_ok(sim, host, command)
 }
 
 /// Copies a small fake package and imports it.

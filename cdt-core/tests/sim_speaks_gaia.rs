@@ -19,19 +19,8 @@ fn sim() -> Sim {
     Sim::new(&FleetFile::parse(SMALL_FLEET, InventoryFormat::Toml, None).unwrap())
 }
 
-/// Runs `command`, waits for it, and returns its standard output (exit 0 expected).
 fn run(sim: &mut Sim, host: &str, command: &str) -> String {
-    let at = sim.now();
-    let r = sim.exec(host, command, at).unwrap();
-    assert_eq!(
-        r.kind,
-        ReplyKind::Exited(0),
-        "{command}: {}{}",
-        r.stdout,
-        r.stderr
-    );
-    sim.advance(at + r.duration);
-    r.stdout
+    common::fleets::run_ok(sim, host, command)
 }
 
 #[test]

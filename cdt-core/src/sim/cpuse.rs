@@ -2,7 +2,7 @@
 //! agent; what each does to a gateway.
 
 use super::state::{Busy, Host, PendingEvent};
-use super::{Fault, Reply, ReplyKind, Sim, print, secs};
+use super::{Fault, Reply, Sim, print, secs};
 use crate::model::package::{cpuse_name, kind_from_file_name};
 use crate::model::{Package, PackageKind};
 
@@ -233,14 +233,12 @@ pub(crate) fn install(sim: &mut Sim, host: &str, word: &str, upgrade_verb: bool)
             duration,
         )
     } else {
-        Reply {
-            kind: ReplyKind::Dropped,
-            stdout: format!(
+        Reply::dropped(
+            format!(
                 "Installing {name}\nInstallation finished successfully. The machine is rebooting.\n"
             ),
-            stderr: String::new(),
-            duration: secs(duration),
-        }
+            duration,
+        )
     }
 }
 
@@ -276,14 +274,12 @@ pub(crate) fn uninstall(sim: &mut Sim, host: &str, word: &str) -> Reply {
             package: stem.clone(),
         },
     );
-    Reply {
-        kind: ReplyKind::Dropped,
-        stdout: format!(
+    Reply::dropped(
+        format!(
             "Uninstalling {stem}\nUninstall finished successfully. The machine is rebooting.\n"
         ),
-        stderr: String::new(),
-        duration: secs(latency),
-    }
+        latency,
+    )
 }
 
 /// `installer agent install <path>`: the build is read from `DeploymentAgent_000002600_1.tgz`.

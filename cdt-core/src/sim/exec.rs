@@ -243,12 +243,7 @@ fn reboot(sim: &mut Sim, host: &str) -> Reply {
         h.busy = Some((Busy::Rebooting, now + secs(latency)));
     }
     sim.schedule(host, latency, super::state::PendingEvent::BackFromReboot);
-    Reply {
-        kind: ReplyKind::Dropped,
-        stdout: String::new(),
-        stderr: String::new(),
-        duration: secs(0.5),
-    }
+    Reply::dropped("", 0.5)
 }
 
 /// A clish command.

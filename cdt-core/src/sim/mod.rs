@@ -94,6 +94,16 @@ impl Reply {
         }
     }
 
+    /// The connection drops after `seconds` (the gateway reboots), having printed `stdout`.
+    pub(crate) fn dropped(stdout: impl Into<String>, seconds: f64) -> Reply {
+        Reply {
+            kind: ReplyKind::Dropped,
+            stdout: stdout.into(),
+            stderr: String::new(),
+            duration: secs(seconds),
+        }
+    }
+
     pub(crate) fn fail(exit: i32, stderr: impl Into<String>, seconds: f64) -> Reply {
         Reply {
             kind: ReplyKind::Exited(exit),

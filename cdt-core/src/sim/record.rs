@@ -100,21 +100,4 @@ impl Record {
             .get(host)
             .is_some_and(|spans| spans.iter().any(|s| s.covers(at)))
     }
-
-    /// The spans during which every member of a cluster was out of service together
-    /// (`members` names them), computed from the per-host record.
-    pub fn all_members_out_of_service(&self, members: &[String]) -> Vec<Timestamp> {
-        let mut points: Vec<Timestamp> = members
-            .iter()
-            .filter_map(|m| self.out_of_service.get(m))
-            .flatten()
-            .map(|s| s.from)
-            .collect();
-        points.sort();
-        points.dedup();
-        points
-            .into_iter()
-            .filter(|&p| members.iter().all(|m| self.host_out_of_service_at(m, p)))
-            .collect()
-    }
 }

@@ -83,3 +83,19 @@ role = "VSLS active member"
 pub const SMALL_FLEET_HOSTS: [&str; 9] = [
     "gw-1", "gw-2", "ha-a", "ha-b", "vr-a", "vr-b", "vs-1", "vs-2", "vs-3",
 ];
+
+/// Runs `command` on `host` of `sim` now, waits for its reply, and returns its standard output
+/// (exit 0 expected).
+pub fn run_ok(sim: &mut cdt_core::sim::Sim, host: &str, command: &str) -> String {
+    let at = sim.now();
+    let r = sim.exec(host, command, at).unwrap();
+    assert_eq!(
+        r.kind,
+        cdt_core::sim::ReplyKind::Exited(0),
+        "{command}: {}{}",
+        r.stdout,
+        r.stderr
+    );
+    sim.advance(at + r.duration);
+    r.stdout
+}
