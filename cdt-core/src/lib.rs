@@ -22,6 +22,7 @@
 )]
 
 pub mod candidates;
+pub mod digest;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod error;

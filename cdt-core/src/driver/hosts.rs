@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 
 use async_trait::async_trait;
 use jiff::SignedDuration;
-use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use super::Clock;
@@ -158,11 +157,8 @@ impl Hosts for DriverHosts {
             return Ok(d.clone());
         }
         let path = local.to_path_buf();
-        let digest = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            let mut file = std::fs::File::open(&path)?;
-            let mut hasher = Sha256::new();
-            std::io::copy(&mut file, &mut hasher)?;
-            Ok(crate::sim::hex(&hasher.finalize()))
+        let digest = tokio::task::spawn_blocking(move || {
+            crate::digest::sha256_hex_of(std::fs::File::open(&path)?)
         })
         .await
         .map_err(|e| TransportError::Other {

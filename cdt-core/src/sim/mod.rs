@@ -48,7 +48,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
-use sha2::{Digest, Sha256};
 
 #[cfg(feature = "driver")]
 pub use connect::{SimClock, SimConnector};
@@ -339,7 +338,7 @@ impl Sim {
         self.reachable(host)?;
         let size = content.len() as u64;
         let info = FileInfo {
-            sha256: hex(&Sha256::digest(content)),
+            sha256: crate::digest::sha256_hex(content),
             size,
             content: (size <= 1 << 20).then(|| content.to_vec()),
         };
@@ -650,9 +649,4 @@ impl Sim {
             PendingEvent::CpuseIdle => h.busy = None,
         }
     }
-}
-
-/// Lower-case hexadecimal.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

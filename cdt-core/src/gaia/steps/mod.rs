@@ -5,7 +5,10 @@
 //!
 //! Steps are written to be safe to repeat after a crash: a copy is skipped when the file is
 //! already there with the same SHA-256, an import when CPUSE lists the package, an install when
-//! CPUSE reports it installed, a version change when the object already has the version.
+//! CPUSE reports it installed; setting a version or installing policy again changes nothing.
+//! Steps wait inside themselves for what the gateway is doing (CPUSE busy with an earlier
+//! operation, a reboot at the end of an install); whether a failed step is retried is the
+//! rollout's decision, and it does not retry.
 
 mod cluster;
 mod files;

@@ -1,0 +1,34 @@
+//! SHA-256 digests in the form `sha256sum` prints (lower-case hexadecimal), used to decide
+//! whether a copy is needed and whether it arrived intact.
+
+use std::io::Read;
+
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The SHA-256 of everything `reader` yields.
+pub fn sha256_hex_of(mut reader: impl Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut reader, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_read_as_sha256sum_prints_them() {
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_hex(b"abc"), abc);
+        assert_eq!(sha256_hex_of(&b"abc"[..]).unwrap(), abc);
+    }
+}
