@@ -115,6 +115,8 @@ fn unscripts(list: &[(PathBuf, bool)]) -> Vec<UserScript> {
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Entries appended but not yet handed to the operating system (see [`Journal::flush`]).
+    buffer: Vec<u8>,
     dirty: bool,
     written: usize,
     limit: Option<usize>,
@@ -166,6 +168,7 @@ impl Journal {
         let mut journal = Journal {
             path,
             file,
+            buffer: Vec::new(),
             dirty: false,
             written: 0,
             limit: None,
@@ -305,6 +308,7 @@ impl Journal {
             journal: Journal {
                 path,
                 file,
+                buffer: Vec::new(),
                 dirty: false,
                 written: count,
                 limit: None,
@@ -333,18 +337,27 @@ impl Journal {
             )));
         }
         self.written += 1;
-        let mut line = serde_json::to_string(entry)
+        serde_json::to_writer(&mut self.buffer, entry)
             .map_err(|e| Error::Rollout(format!("cannot write the journal: {e}")))?;
-        line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .map_err(io(&self.path))?;
+        self.buffer.push(b'\n');
         self.dirty = true;
+        Ok(())
+    }
+
+    /// Hands the entries appended so far to the operating system (one write), so they survive
+    /// the process being killed; [`Journal::sync`] also makes them survive a power loss.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.buffer.is_empty() {
+            let written = self.file.write_all(&self.buffer).map_err(io(&self.path));
+            self.buffer.clear();
+            written?;
+        }
         Ok(())
     }
 
     /// Makes everything appended so far durable.
     pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
         if self.dirty {
             self.file.sync_data().map_err(io(&self.path))?;
             self.dirty = false;
@@ -397,6 +410,14 @@ impl Journal {
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for Journal {
+    /// Hands what was appended to the operating system, as the run would have at its next
+    /// step (an error here has nowhere to go; resume tolerates a torn last line).
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 

@@ -61,20 +61,25 @@ pub enum TransportError {
     },
 }
 
-/// An open connection to one host. Calls on one session do not overlap.
+/// An open connection to one host.
+///
+/// Calls on one session may overlap: the driver shares a host's session between the steps
+/// that use that host (the Management Server serves every target's version and policy
+/// steps at once), as SSH runs several channels on one connection. A transport that can run
+/// only one call at a time (one shell over a terminal) queues them itself.
 #[async_trait]
-pub trait Session: Send {
+pub trait Session: Send + Sync {
     /// Runs one command line in the host's Expert shell.
-    async fn exec(&mut self, command: &str) -> Result<ExecOutput, TransportError>;
+    async fn exec(&self, command: &str) -> Result<ExecOutput, TransportError>;
     /// Copies a local file to `remote` (a full path on the host).
-    async fn put(&mut self, local: &Path, remote: &str) -> Result<(), TransportError>;
+    async fn put(&self, local: &Path, remote: &str) -> Result<(), TransportError>;
     /// Copies `remote` from the host to the local file `local`.
-    async fn get(&mut self, remote: &str, local: &Path) -> Result<(), TransportError>;
+    async fn get(&self, remote: &str, local: &Path) -> Result<(), TransportError>;
 }
 
 /// Opens sessions to hosts by name.
 #[async_trait]
 pub trait Connector: Send + Sync {
     /// Opens a session to `host` (a gateway, member or Management Server object name).
-    async fn connect(&self, host: &str) -> Result<Box<dyn Session>, TransportError>;
+    async fn connect(&self, host: &str) -> Result<std::sync::Arc<dyn Session>, TransportError>;
 }

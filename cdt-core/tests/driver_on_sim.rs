@@ -33,6 +33,16 @@ fn package_file(dir: &Path, name: &str) -> PathBuf {
 }
 
 async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
+    deploy_with(package_name, faults, extra_plan, |_| {}).await
+}
+
+/// Like [`deploy`], with the generated list edited first.
+async fn deploy_with(
+    package_name: &str,
+    faults: &str,
+    extra_plan: &str,
+    edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let package_path = package_file(dir.path(), package_name);
     let fleet = FleetFile::parse(
@@ -42,7 +52,8 @@ async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
     )
     .unwrap();
     let package = Package::from_path(&package_path).unwrap();
-    let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    let mut list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    edit(&mut list);
     let plan = Plan::parse(
         &format!(
             r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
@@ -268,4 +279,66 @@ async fn the_run_takes_the_simulated_time_its_steps_take() {
         })
         .count();
     assert_eq!(steps, planned, "every planned step ran once");
+}
+
+/// The run's makespan: from its start to its end, in simulated time.
+fn makespan(run: &Run) -> jiff::SignedDuration {
+    let at = |want_start: bool| {
+        run.events.iter().find_map(|e| match e {
+            DriverEvent::Rollout {
+                event: Event::RunStarted { at, .. },
+            } if want_start => Some(*at),
+            DriverEvent::Rollout {
+                event: Event::RunFinished { at, .. },
+            } if !want_start => Some(*at),
+            _ => None,
+        })
+    };
+    at(false).unwrap().duration_since(at(true).unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_virtual_time_the_makespan_is_the_critical_path() {
+    use cdt_core::candidates::UpgradeOrder;
+    // Three batches of different shapes: a gateway and the HA pair, then a gateway and the
+    // VRRP pair, then the VSLS cluster; a plan whose steps take different times.
+    let units = [("gw-1", 1), ("ha", 1), ("gw-2", 2), ("vr", 2), ("vs", 3)];
+    let plan = r#"<create_snapshot name="before"/><execute_command command="fw ver"/>"#;
+    // `only`: run that unit alone (the others excluded), in batch 1.
+    let deploy_units = |only: Option<&'static str>| {
+        deploy_with(UPGRADE, "", plan, move |list| {
+            for row in &mut list.rows {
+                let unit = row.cluster_name.clone().unwrap_or(row.object_name.clone());
+                let batch = units.iter().find(|(u, _)| *u == unit).map(|(_, b)| *b);
+                if let (UpgradeOrder::Batch(_), Some(batch)) = (row.order, batch) {
+                    row.order = match only {
+                        None => UpgradeOrder::batch(batch),
+                        Some(u) if u == unit => UpgradeOrder::batch(1),
+                        Some(_) => UpgradeOrder::Excluded,
+                    };
+                }
+            }
+        })
+    };
+    let whole = deploy_units(None).await;
+    assert_eq!(whole.totals.succeeded, 9, "{:?}", whole.totals);
+    // The critical path: batch after batch, the unit that takes longest when run alone.
+    let mut slowest = std::collections::BTreeMap::<u32, jiff::SignedDuration>::new();
+    for (unit, batch) in units {
+        let alone = deploy_units(Some(unit)).await;
+        assert!(alone.totals.succeeded >= 1, "{unit}: {:?}", alone.totals);
+        let took = makespan(&alone);
+        let longest = slowest.entry(batch).or_default();
+        *longest = (*longest).max(took);
+    }
+    let critical: jiff::SignedDuration = slowest.values().copied().sum();
+    let whole_took = makespan(&whole);
+    assert!(
+        critical > jiff::SignedDuration::from_mins(60),
+        "{critical:?}"
+    );
+    assert!(
+        (whole_took - critical).abs() < jiff::SignedDuration::from_secs(1),
+        "makespan {whole_took:?}, critical path {critical:?} (per batch {slowest:?})"
+    );
 }

@@ -71,6 +71,22 @@ fn fw_ver_and_show_version_all_print_the_version() {
 }
 
 #[test]
+fn the_command_log_is_kept_only_when_asked_for() {
+    let mut sim = fleet("");
+    ok(&mut sim, "gw-1", "fw ver");
+    assert!(sim.record().commands.is_empty());
+    sim.log_commands(true);
+    ok(&mut sim, "gw-2", "clish -c 'show version all'");
+    let log: Vec<(&str, &str)> = sim
+        .record()
+        .commands
+        .iter()
+        .map(|d| (d.host.as_str(), d.command.as_str()))
+        .collect();
+    assert_eq!(log, [("gw-2", "clish -c 'show version all'")]);
+}
+
+#[test]
 fn an_unknown_clish_command_is_a_clinfr0329_error() {
     let mut sim = fleet("");
     let at = sim.now();

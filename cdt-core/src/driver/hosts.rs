@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 
 use async_trait::async_trait;
 use jiff::SignedDuration;
-use tokio::sync::Mutex;
 
 use super::Clock;
 use crate::gaia::steps::Hosts;
 use crate::transport::{Connector, ExecOutput, Session, TransportError};
 
-/// A session shared by the steps that use its host (one call at a time).
-type SharedSession = Arc<Mutex<Box<dyn Session>>>;
+/// A session shared by the steps that use its host (calls may overlap).
+type SharedSession = Arc<dyn Session>;
 
 /// The driver's side of [`Hosts`]: one session per host, reused; a broken one is dropped and
 /// reopened on the next call; every call bounded by its timeout.
@@ -68,7 +67,6 @@ impl DriverHosts {
                 });
             }
         };
-        let session = Arc::new(Mutex::new(session));
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -120,9 +118,7 @@ impl Hosts for DriverHosts {
     async fn exec(&self, host: &str, command: &str) -> Result<ExecOutput, TransportError> {
         let session = self.session(host).await?;
         let out = self
-            .bounded(host, "the command", async {
-                session.lock().await.exec(command).await
-            })
+            .bounded(host, "the command", async { session.exec(command).await })
             .await?;
         if out.exit.is_none() {
             // The connection dropped (a reboot): the next call opens a new one.
@@ -133,18 +129,14 @@ impl Hosts for DriverHosts {
 
     async fn put(&self, host: &str, local: &Path, remote: &str) -> Result<(), TransportError> {
         let session = self.session(host).await?;
-        self.bounded(host, "the copy", async {
-            session.lock().await.put(local, remote).await
-        })
-        .await
+        self.bounded(host, "the copy", async { session.put(local, remote).await })
+            .await
     }
 
     async fn get(&self, host: &str, remote: &str, local: &Path) -> Result<(), TransportError> {
         let session = self.session(host).await?;
-        self.bounded(host, "the copy", async {
-            session.lock().await.get(remote, local).await
-        })
-        .await
+        self.bounded(host, "the copy", async { session.get(remote, local).await })
+            .await
     }
 
     async fn digest(&self, local: &Path) -> Result<String, TransportError> {

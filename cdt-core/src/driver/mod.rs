@@ -196,6 +196,8 @@ impl ControlHandle {
 pub struct Driver {
     hosts: Arc<DriverHosts>,
     settings: DriverSettings,
+    /// The Management Server, shared by every step's context.
+    management: Option<Arc<ManagementInfo>>,
 }
 
 impl Driver {
@@ -212,6 +214,7 @@ impl Driver {
                 settings.command_timeout,
                 settings.connect_timeout,
             )),
+            management: settings.management.clone().map(Arc::new),
             settings,
         }
     }
@@ -457,6 +460,15 @@ impl Driver {
                     Some(e) => Err((rollout.totals(), e)),
                 };
             }
+            // Outcomes taken in so far reach the operating system in one write before waiting.
+            if failure.is_none()
+                && let Some(j) = journal.as_deref_mut()
+                && let Err(e) = j.flush()
+            {
+                failure = Some(e);
+                rollout.cancel(clock.now());
+                continue;
+            }
             let wake = rollout.poll_timeout().map(|at| {
                 let wait = clock.real(at.duration_since(clock.now()));
                 tokio::time::Instant::now() + wait
@@ -590,8 +602,8 @@ impl Driver {
             object,
             cluster,
             package_kind,
-            management: self.settings.management.clone(),
-            waits: self.settings.waits.clone(),
+            management: self.management.clone(),
+            waits: self.settings.waits,
         }
     }
 }

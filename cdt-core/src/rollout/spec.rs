@@ -291,24 +291,22 @@ pub(crate) struct ClusterPlan {
 /// out each cluster's sequence (SPEC 3.3).
 pub(crate) fn clusters(spec: &RolloutSpec) -> Result<Vec<ClusterPlan>> {
     let rows = &spec.list.rows;
-    let mut names: Vec<&str> = Vec::new();
-    for row in rows {
-        if let Some(c) = row.cluster_name.as_deref()
-            && !names.contains(&c)
-        {
-            names.push(c);
+    // Clusters in the order the list first names them, each with its members in list order.
+    let mut groups: Vec<(&str, Vec<TargetId>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(c) = row.cluster_name.as_deref() {
+            let g = *index.entry(c).or_insert_with(|| {
+                groups.push((c, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(TargetId(i));
         }
     }
     let upgrade = spec.package.kind.is_version_upgrade();
     let target_version = spec.package.kind.resulting_version();
-    let mut plans = Vec::with_capacity(names.len());
-    for name in names {
-        let members: Vec<TargetId> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.cluster_name.as_deref() == Some(name))
-            .map(|(i, _)| TargetId(i))
-            .collect();
+    let mut plans = Vec::with_capacity(groups.len());
+    for (name, members) in groups {
         let refuse = |message: String| Error::Rollout(format!("cluster {name}: {message}"));
         let lasts: Vec<TargetId> = members
             .iter()

@@ -175,14 +175,14 @@ fn unreachable(e: SimError, host: &str) -> TransportError {
 
 #[async_trait]
 impl Connector for SimConnector {
-    async fn connect(&self, host: &str) -> Result<Box<dyn Session>, TransportError> {
+    async fn connect(&self, host: &str) -> Result<Arc<dyn Session>, TransportError> {
         {
             let mut sim = self.fleet();
             let at = self.clock.now();
             sim.check_reachable(host, at)
                 .map_err(|e| unreachable(e, host))?;
         }
-        Ok(Box::new(SimSession {
+        Ok(Arc::new(SimSession {
             host: host.to_string(),
             connector: self.clone(),
         }))
@@ -196,7 +196,7 @@ struct SimSession {
 
 #[async_trait]
 impl Session for SimSession {
-    async fn exec(&mut self, command: &str) -> Result<ExecOutput, TransportError> {
+    async fn exec(&self, command: &str) -> Result<ExecOutput, TransportError> {
         let reply = {
             let mut sim = self.connector.fleet();
             let at = self.connector.clock.now();
@@ -218,7 +218,7 @@ impl Session for SimSession {
         })
     }
 
-    async fn put(&mut self, local: &Path, remote: &str) -> Result<(), TransportError> {
+    async fn put(&self, local: &Path, remote: &str) -> Result<(), TransportError> {
         let content = std::fs::read(local).map_err(|e| TransportError::Transfer {
             host: self.host.clone(),
             message: format!("{}: {e}", local.display()),
@@ -234,7 +234,7 @@ impl Session for SimSession {
         Ok(())
     }
 
-    async fn get(&mut self, remote: &str, local: &Path) -> Result<(), TransportError> {
+    async fn get(&self, remote: &str, local: &Path) -> Result<(), TransportError> {
         let (content, took) = {
             let mut sim = self.connector.fleet();
             let at = self.connector.clock.now();

@@ -81,11 +81,11 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
             duration: secs(latency),
         };
     }
-    let words = match quote::split(line) {
+    let words = match quote::split_borrowed(line) {
         Ok(w) => w,
         Err(e) => return Reply::fail(2, format!("sh: syntax error: {e}\n"), latency),
     };
-    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let w: Vec<&str> = words.iter().map(|w| w.as_ref()).collect();
     let Some((&program, args)) = w.split_first() else {
         return Reply::ok("", 0.0);
     };
@@ -93,10 +93,12 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
     let Some(h) = sim.state.hosts.get(host) else {
         return Reply::fail(127, "", 0.0);
     };
-    let member = h
-        .cluster
-        .clone()
-        .and_then(|c| sim.state.clusters.get(&c).cloned());
+    // The host's cluster, looked up only by the commands that need it.
+    let member = || {
+        h.cluster
+            .as_ref()
+            .and_then(|c| sim.state.clusters.get(c.as_str()))
+    };
     match (program, args) {
         ("sh" | "bash", ["-c", inner]) => run(sim, host, inner),
         ("sh" | "bash", [script, ..]) => script_reply(sim, host, script),
@@ -104,7 +106,7 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
         ("fw", ["ver"]) => Reply::ok(print::fw_ver(h), latency),
         ("cpwd_admin", ["list"]) => Reply::ok(print::cpwd_list(h), latency),
         ("cpinfo", ["-y", "all"]) => Reply::ok(print::cpinfo(h), latency * 5.0),
-        ("cphaprob", ["state" | "stat"]) => match member {
+        ("cphaprob", ["state" | "stat"]) => match member() {
             Some(c) => {
                 let rows: Vec<(String, String, &str)> = c
                     .members
@@ -116,7 +118,7 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
                             .get(m)
                             .map(|h| h.address.clone())
                             .unwrap_or_default();
-                        (m.clone(), address, cluster::ha_state(sim, &c, m))
+                        (m.clone(), address, cluster::ha_state(sim, c, m))
                     })
                     .collect();
                 let pnotes: Vec<&str> = if h.admin_down {
@@ -125,7 +127,7 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
                     Vec::new()
                 };
                 Reply::ok(
-                    print::cphaprob_state(&c, host, &rows, &pnotes, c.failovers, h.last_boot),
+                    print::cphaprob_state(c, host, &rows, &pnotes, c.failovers, h.last_boot),
                     latency,
                 )
             }
@@ -133,7 +135,7 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
         },
         ("cphaprob", ["mvc"]) => Reply::ok(print::mvc(h.mvc), latency),
         ("cphaconf", ["mvc", on @ ("on" | "off")]) => {
-            if member.is_none() {
+            if member().is_none() {
                 return Reply::fail(1, "HA module not started.\n", latency);
             }
             if let Some(h) = sim.state.hosts.get_mut(host) {
@@ -151,7 +153,7 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
         ("clusterXL_admin", [direction @ ("down" | "up"), rest @ ..])
             if rest.is_empty() || rest == ["-p"] =>
         {
-            let Some(c) = member else {
+            let Some(c) = member().cloned() else {
                 return Reply::fail(1, "HA module not started.\n", latency);
             };
             let down = *direction == "down";
@@ -249,10 +251,10 @@ fn reboot(sim: &mut Sim, host: &str) -> Reply {
 /// A clish command.
 fn clish(sim: &mut Sim, host: &str, command: &str) -> Reply {
     let latency = sim.state.latency.command;
-    let words = quote::split(command).unwrap_or_default();
+    let words = quote::split_borrowed(command).unwrap_or_default();
     let w: Vec<&str> = words
         .iter()
-        .map(String::as_str)
+        .map(|w| w.as_ref())
         .filter(|w| *w != "not-interactive")
         .collect();
     let Some(h) = sim.state.hosts.get(host) else {

@@ -252,15 +252,22 @@ impl Sim {
                 commands: fleet.commands.clone(),
                 scripts: fleet.scripts.clone(),
                 packages: fleet.packages.clone(),
-                pending: Vec::new(),
+                pending: state::PendingQueue::default(),
                 next_seq: 0,
                 record: Record::default(),
+                log_commands: false,
                 in_service: BTreeMap::new(),
                 serving: BTreeMap::new(),
             },
         };
         sim.observe();
         sim
+    }
+
+    /// Logs every command delivered from now on in [`Record::commands`] (off by default: the
+    /// log grows with every command and stays in memory).
+    pub fn log_commands(&mut self, on: bool) {
+        self.state.log_commands = on;
     }
 
     /// The simulated clock.
@@ -294,9 +301,7 @@ impl Sim {
 
     /// Lets time pass until `to`: scheduled operations whose time has come happen, in order.
     pub fn advance(&mut self, to: Timestamp) {
-        // `pending` is kept sorted by time (then order of scheduling).
-        while self.state.pending.first().is_some_and(|p| p.at <= to) {
-            let p = self.state.pending.remove(0);
+        while let Some(p) = self.state.pending.pop_due(to) {
             if p.at > self.state.now {
                 self.state.now = p.at;
             }
@@ -316,13 +321,20 @@ impl Sim {
         self.advance(at);
         self.reachable(host)?;
         let now = self.state.now;
-        self.state.record.commands.push(Delivered {
-            at: now,
-            host: host.to_string(),
-            command: command.to_string(),
-        });
+        if self.state.log_commands {
+            self.state.record.commands.push(Delivered {
+                at: now,
+                host: host.to_string(),
+                command: command.to_string(),
+            });
+        }
+        let before = self.state.hosts.get(host).map(Host::service_inputs);
         let reply = exec::run(self, host, command);
-        self.observe_host(host);
+        // Most commands only read: the host's service (and its cluster's) can only have
+        // changed if what they are computed from did.
+        if self.state.hosts.get(host).map(Host::service_inputs) != before {
+            self.observe_host(host);
+        }
         Ok(reply)
     }
 
@@ -479,11 +491,7 @@ impl Sim {
             host: host.to_string(),
             event,
         };
-        let i = self
-            .state
-            .pending
-            .partition_point(|q| (q.at, q.seq) <= (p.at, p.seq));
-        self.state.pending.insert(i, p);
+        self.state.pending.push(p);
     }
 
     /// Why `host` is out of service now, if it is.
@@ -538,14 +546,19 @@ impl Sim {
         if let Some(c) = &cluster {
             cluster::settle_one(self, c);
             // A failover changes the members' service too (admin-down, active).
-            let members = self
-                .state
-                .clusters
-                .get(c)
-                .map(|c| c.members.clone())
-                .unwrap_or_default();
-            for m in members {
-                self.update_host_span(&m, now);
+            if let Some(cs) = self.state.clusters.get(c) {
+                for m in &cs.members {
+                    let Some(why) = self.state.hosts.get(m).map(|h| self.out_of_service(h)) else {
+                        continue;
+                    };
+                    span_change(
+                        &mut self.state.in_service,
+                        &mut self.state.record,
+                        m,
+                        why,
+                        now,
+                    );
+                }
             }
             let why = self
                 .state
@@ -575,24 +588,13 @@ impl Sim {
         let Some(why) = self.state.hosts.get(name).map(|h| self.out_of_service(h)) else {
             return;
         };
-        let in_service = why.is_none();
-        let was = match self.state.in_service.get_mut(name) {
-            // Most commands change nothing: no allocation then.
-            Some(known) if *known == in_service => return,
-            Some(known) => Some(std::mem::replace(known, in_service)),
-            None => self.state.in_service.insert(name.to_string(), in_service),
-        };
-        let spans = self
-            .state
-            .record
-            .out_of_service
-            .entry(name.to_string())
-            .or_default();
-        match (was, why) {
-            (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
-            (Some(false), None) => record::Record::close(spans, now),
-            _ => {}
-        }
+        span_change(
+            &mut self.state.in_service,
+            &mut self.state.record,
+            name,
+            why,
+            now,
+        );
     }
 
     /// Applies a scheduled event.
@@ -648,5 +650,28 @@ impl Sim {
             }
             PendingEvent::CpuseIdle => h.busy = None,
         }
+    }
+}
+
+/// Opens or closes `name`'s out-of-service span when its service changed since last observed.
+fn span_change(
+    in_service: &mut BTreeMap<String, bool>,
+    record: &mut Record,
+    name: &str,
+    why: Option<&'static str>,
+    now: Timestamp,
+) {
+    let serving = why.is_none();
+    let was = match in_service.get_mut(name) {
+        // Most commands change nothing: no allocation then.
+        Some(known) if *known == serving => return,
+        Some(known) => Some(std::mem::replace(known, serving)),
+        None => in_service.insert(name.to_string(), serving),
+    };
+    let spans = record.out_of_service.entry(name.to_string()).or_default();
+    match (was, why) {
+        (Some(true) | None, Some(why)) => record::Record::open(spans, now, why),
+        (Some(false), None) => record::Record::close(spans, now),
+        _ => {}
     }
 }

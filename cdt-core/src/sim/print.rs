@@ -74,20 +74,18 @@ pub(crate) fn ctime(t: Timestamp) -> String {
 
 /// `cpwd_admin list`.
 pub(crate) fn cpwd_list(h: &Host) -> String {
-    let mut out =
-        String::from("APP        PID    STAT  #START  START_TIME             MON  COMMAND\n");
+    let mut out = String::with_capacity(64 + 72 * h.processes.len());
+    out.push_str("APP        PID    STAT  #START  START_TIME             MON  COMMAND\n");
     let start = h.last_boot.strftime("[%H:%M:%S] %-d/%-m/%Y").to_string();
     for (i, app) in h.processes.iter().enumerate() {
         let _ = writeln!(
             out,
-            "{}{}{}{}{}{}{}",
-            pad(app, 11),
-            pad(&(4000 + i * 37).to_string(), 7),
-            pad("E", 6),
-            pad("1", 8),
-            pad(&start, 23),
-            pad("Y", 5),
-            app.to_ascii_lowercase()
+            "{app:<11}{pid:<7}{:<6}{:<8}{start:<23}{:<5}{}",
+            "E",
+            "1",
+            "Y",
+            app.to_ascii_lowercase(),
+            pid = 4000 + i * 37,
         );
     }
     out

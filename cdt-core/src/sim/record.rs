@@ -61,8 +61,9 @@ pub struct Record {
     pub cluster_down: BTreeMap<String, Vec<Span>>,
     /// Failovers, in order.
     pub failovers: Vec<Failover>,
-    /// Every command delivered, in order (kept in memory only: [`crate::sim::Sim::save`]
-    /// does not write this log, which grows with every command).
+    /// Every command delivered, in order, when asked for with
+    /// [`crate::sim::Sim::log_commands`] (kept in memory only: [`crate::sim::Sim::save`] does not
+    /// write this log, which grows with every command).
     #[serde(skip)]
     pub commands: Vec<Delivered>,
     /// Installs started, per host and package (CPUSE name), to prove none is delivered twice.

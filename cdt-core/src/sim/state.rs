@@ -112,6 +112,23 @@ impl Host {
         }
     }
 
+    /// Everything on the host that its service, its cluster's active member and its cluster's
+    /// service are computed from (with time, faults and the other members): when a command
+    /// leaves this unchanged, it changed nothing the record follows.
+    pub(crate) fn service_inputs(&self) -> impl PartialEq + use<> {
+        (
+            self.busy
+                .as_ref()
+                .map(|(b, until)| (std::mem::discriminant(b), *until)),
+            self.admin_down,
+            self.processes.contains("FWD"),
+            self.mvc,
+            self.fcu_ready,
+            self.version,
+            self.take,
+        )
+    }
+
     pub(crate) fn installed(&self) -> InstalledVersion {
         InstalledVersion::new(self.version, self.take)
     }
@@ -158,6 +175,40 @@ pub(crate) struct Pending {
     pub(crate) event: PendingEvent,
 }
 
+/// Scheduled operations in the order they happen: by time, then by order of scheduling.
+/// Written to disk as a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<Pending>", into = "Vec<Pending>")]
+pub(crate) struct PendingQueue(BTreeMap<(Timestamp, u64), Pending>);
+
+impl PendingQueue {
+    pub(crate) fn push(&mut self, p: Pending) {
+        self.0.insert((p.at, p.seq), p);
+    }
+
+    /// The first operation, if its time has come by `to`.
+    pub(crate) fn pop_due(&mut self, to: Timestamp) -> Option<Pending> {
+        let entry = self.0.first_entry()?;
+        (entry.key().0 <= to).then(|| entry.remove())
+    }
+}
+
+impl From<Vec<Pending>> for PendingQueue {
+    fn from(list: Vec<Pending>) -> PendingQueue {
+        let mut q = PendingQueue::default();
+        for p in list {
+            q.push(p);
+        }
+        q
+    }
+}
+
+impl From<PendingQueue> for Vec<Pending> {
+    fn from(q: PendingQueue) -> Vec<Pending> {
+        q.0.into_values().collect()
+    }
+}
+
 /// What happens when a pending operation ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -189,9 +240,12 @@ pub(crate) struct SimState {
     pub(crate) commands: Vec<UserCommand>,
     pub(crate) scripts: Vec<UserScriptReply>,
     pub(crate) packages: Vec<Package>,
-    pub(crate) pending: Vec<Pending>,
+    pub(crate) pending: PendingQueue,
     pub(crate) next_seq: u64,
     pub(crate) record: Record,
+    /// Whether [`Record::commands`] logs every command delivered.
+    #[serde(skip)]
+    pub(crate) log_commands: bool,
     /// Whether each host was in service when last observed (to open and close spans).
     pub(crate) in_service: BTreeMap<String, bool>,
     /// Whether each cluster served traffic when last observed.

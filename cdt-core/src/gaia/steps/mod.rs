@@ -45,7 +45,7 @@ pub trait Hosts: Send + Sync {
 }
 
 /// How long steps wait for things that take time on the gateway.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Waits {
     /// How often to poll while waiting.
     pub poll: SignedDuration,
@@ -107,7 +107,7 @@ pub struct StepContext {
     /// The package's kind (install or upgrade, reboot grace).
     pub package_kind: PackageKind,
     /// The Management Server, when there is one.
-    pub management: Option<ManagementInfo>,
+    pub management: Option<std::sync::Arc<ManagementInfo>>,
     /// How long to wait for what takes time.
     pub waits: Waits,
 }
