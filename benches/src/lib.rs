@@ -57,6 +57,12 @@ pub fn fleet(targets: usize) -> Inventory {
 /// ClusterXL HA pairs, all on R81.20 Take 41, with a Management Server, zero latency, and a
 /// reply for the plan's `fw stat`.
 pub fn sim_fleet(targets: usize) -> cdt_core::sim::FleetFile {
+    sim_fleet_clustered(targets, targets / 3 / 2 * 2)
+}
+
+/// Like [`sim_fleet`], with `in_clusters` (rounded down to an even number) of the boxes in HA
+/// pairs and the others standalone.
+pub fn sim_fleet_clustered(targets: usize, in_clusters: usize) -> cdt_core::sim::FleetFile {
     let mut fleet = cdt_core::sim::FleetFile {
         latency: cdt_core::sim::Latency::default().scaled(0.0),
         management: Some(cdt_core::sim::ManagementSpec {
@@ -71,7 +77,7 @@ pub fn sim_fleet(targets: usize) -> cdt_core::sim::FleetFile {
         }],
         ..Default::default()
     };
-    let in_clusters = targets / 3 / 2 * 2;
+    let in_clusters = in_clusters.min(targets) / 2 * 2;
     let standalone: Vec<Gateway> = (0..targets - in_clusters)
         .map(|i| {
             Gateway::new(

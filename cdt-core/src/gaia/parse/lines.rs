@@ -127,9 +127,11 @@ pub(crate) fn key_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 
 /// Whether `haystack` contains `needle`, ASCII case-insensitively.
 pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .to_ascii_lowercase()
-        .contains(&needle.to_ascii_lowercase())
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The fields of a row whose columns are separated by runs of two or more spaces or by tabs
@@ -183,6 +185,18 @@ pub(crate) fn words(text: &str) -> Vec<(usize, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_ignore_case_matches_ascii_letters_in_any_case() {
+        assert!(contains_ignore_case(
+            "Installed: Check_Point_R81",
+            "INSTALLED: check_point"
+        ));
+        assert!(contains_ignore_case("anything", ""));
+        assert!(!contains_ignore_case("Install", "installed"));
+        assert!(!contains_ignore_case("", "x"));
+        assert!(contains_ignore_case("déjà Vu", "VU"));
+    }
 
     #[test]
     fn columns_split_on_two_spaces_or_a_tab() {
