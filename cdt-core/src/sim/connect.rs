@@ -62,6 +62,24 @@ pub struct SimConnector {
     state_dir: Option<Arc<std::path::PathBuf>>,
 }
 
+/// The simulated time now of the fleet kept in `dir` (by [`SimConnector::keep_state_in`]), and
+/// its scale (simulated seconds per real second): every process working on the fleet reads
+/// the same clock from its anchor.
+pub fn clock_in_dir(dir: &Path) -> crate::error::Result<(Timestamp, f64)> {
+    let path = dir.join("clock.json");
+    let text = crate::input::read_text_capped(&path, 1 << 20)?;
+    let anchor: ClockAnchor = serde_json::from_str(&text)
+        .map_err(|e| crate::error::Error::Rollout(format!("{}: {e}", path.display())))?;
+    let elapsed = Timestamp::now()
+        .duration_since(anchor.wall_at)
+        .as_secs_f64()
+        .max(0.0)
+        * anchor.scale;
+    let now =
+        anchor.sim_at + SignedDuration::try_from_secs_f64(elapsed).unwrap_or(SignedDuration::ZERO);
+    Ok((now, anchor.scale))
+}
+
 /// Where a fleet kept on disk stood in time: its simulated time at a wall-clock instant, and
 /// the scale, so a later process knows how much simulated time has passed since.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
@@ -96,20 +114,10 @@ impl SimConnector {
     /// passed for the fleet too (installs in progress went on).
     pub fn reopen(dir: &std::path::Path) -> crate::error::Result<SimConnector> {
         let mut sim = Sim::load(dir)?;
-        let path = dir.join("clock.json");
-        let text = crate::input::read_text_capped(&path, 1 << 20)?;
-        let anchor: ClockAnchor = serde_json::from_str(&text)
-            .map_err(|e| crate::error::Error::Rollout(format!("{}: {e}", path.display())))?;
-        let elapsed = Timestamp::now()
-            .duration_since(anchor.wall_at)
-            .as_secs_f64()
-            .max(0.0)
-            * anchor.scale;
-        let now = anchor.sim_at
-            + SignedDuration::try_from_secs_f64(elapsed).unwrap_or(SignedDuration::ZERO);
+        let (now, scale) = clock_in_dir(dir)?;
         sim.advance(now);
         let connector = SimConnector {
-            clock: SimClock::new(sim.now(), anchor.scale),
+            clock: SimClock::new(sim.now(), scale),
             sim: Arc::new(Mutex::new(sim)),
             state_dir: Some(Arc::new(dir.to_path_buf())),
         };

@@ -50,7 +50,7 @@ use std::path::Path;
 use jiff::{SignedDuration, Timestamp};
 
 #[cfg(feature = "driver")]
-pub use connect::{SimClock, SimConnector};
+pub use connect::{SimClock, SimConnector, clock_in_dir};
 pub use fleet::{Fault, FleetFile, Latency, ManagementSpec, UserCommand, UserScriptReply};
 pub use record::{Delivered, Failover, Record, Span};
 
@@ -428,6 +428,13 @@ impl Sim {
         command: &str,
         at: Timestamp,
     ) -> Result<Result<Reply, SimError>> {
+        Sim::in_dir(dir, |sim| sim.exec(host, command, at))
+    }
+
+    /// Works on the fleet whose state is kept in `dir`: locks it against other processes
+    /// (a kernel lock on `dir/sim.lock`, released if the process dies), loads it, runs `work`,
+    /// and writes it back.
+    pub fn in_dir<T>(dir: &Path, work: impl FnOnce(&mut Sim) -> T) -> Result<T> {
         let lock_path = dir.join("sim.lock");
         let io = |source| Error::Io {
             path: lock_path.clone(),
@@ -441,10 +448,18 @@ impl Sim {
             .map_err(io)?;
         lock.lock().map_err(io)?;
         let mut sim = Sim::load(dir)?;
-        let reply = sim.exec(host, command, at);
+        let out = work(&mut sim);
         sim.save(dir)?;
         drop(lock);
-        Ok(reply)
+        Ok(out)
+    }
+
+    /// Whether `host` is rebooting now (it does not answer until the time given).
+    pub fn rebooting_until(&self, host: &str) -> Option<Timestamp> {
+        match self.state.hosts.get(host)?.busy {
+            Some((state::Busy::Rebooting, until)) => Some(until),
+            _ => None,
+        }
     }
 
     /// Whether `host` answers at `at` (after letting time pass until then).

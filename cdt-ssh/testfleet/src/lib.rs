@@ -1,0 +1,515 @@
+//! The SSH test bed: a simulated fleet served by real OpenSSH servers on loopback.
+//!
+//! [`TestFleet::start`] gives every host of a fleet file (gateways, cluster members and the
+//! Management Server) its own `sshd` on its own loopback address (`127.X.Y.N`, port 22), with
+//! its own ed25519 host key and log, running the project's Gaia emulator (`cdt-gaia`) as the
+//! command of every session. All hosts share one fleet state folder, so cluster members see
+//! each other's state and the Management Server sees the gateways. A supervisor thread makes
+//! reboots real: while the simulator says a host reboots, its server and every process under
+//! it are gone (connections refused), and it starts again afterwards. Installs in progress
+//! finish on their own, as the clock passes.
+//!
+//! Sessions log in as a dedicated user (`cdtfleet`, shell `/bin/sh`) with a client key the
+//! fleet generates ([`TestFleet::client_key`]); [`TestFleet::known_hosts`] lists every host
+//! key. Starting a fleet needs root (to run `sshd`) and `openssh-server` installed.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use cdt_core::sim::{FleetFile, Sim, SimConnector, clock_in_dir};
+
+/// The account sessions log in as.
+pub const USER: &str = "cdtfleet";
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// Why a fleet could not start.
+pub type Error = String;
+
+/// One host's server.
+struct Server {
+    name: String,
+    address: Ipv4Addr,
+    config: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+/// A running fleet; dropping it stops every server and the processes under them.
+pub struct TestFleet {
+    dir: tempfile::TempDir,
+    servers: Arc<Mutex<Vec<Server>>>,
+    stop: Arc<AtomicBool>,
+    supervisor: Option<std::thread::JoinHandle<()>>,
+    scale: f64,
+}
+
+impl TestFleet {
+    /// Starts a server for every host of `fleet`, its clock running `scale` simulated seconds
+    /// per real second.
+    pub fn start(fleet: &FleetFile, scale: f64) -> Result<TestFleet, Error> {
+        let emulator = emulator()?;
+        prepare_system()?;
+        let dir = tempfile::Builder::new()
+            .prefix("cdt-testfleet-")
+            .tempdir()
+            .map_err(|e| format!("temporary folder: {e}"))?;
+        let root = dir.path().to_path_buf();
+        chmod(&root, "0755")?;
+        let state = root.join("state");
+        std::fs::create_dir_all(&state).map_err(|e| format!("{}: {e}", state.display()))?;
+        SimConnector::new(Sim::new(fleet), scale)
+            .keep_state_in(&state)
+            .map_err(|e| e.to_string())?;
+        // The emulator runs as the fleet's user: it rewrites the state and takes its lock.
+        std::fs::write(state.join("sim.lock"), b"").map_err(|e| e.to_string())?;
+        chmod(&state, "0777")?;
+        for f in ["sim.json", "clock.json", "sim.lock"] {
+            chmod(&state.join(f), "0666")?;
+        }
+        let client_key = root.join("client_key");
+        keygen(&client_key)?;
+        let authorized = root.join("authorized_keys");
+        std::fs::copy(root.join("client_key.pub"), &authorized).map_err(|e| e.to_string())?;
+        chmod(&authorized, "0644")?;
+
+        let names = host_names(fleet);
+        let mut last_error = String::new();
+        // A random block of loopback addresses; another fleet (a test running in parallel)
+        // may hold it, so try a few.
+        for attempt in 0..8u32 {
+            let block = random_block(attempt);
+            let mut servers = Vec::new();
+            let mut known = String::new();
+            for (i, name) in names.iter().enumerate() {
+                let n = u8::try_from(i + 1).map_err(|_| "more than 254 hosts".to_string())?;
+                let address = Ipv4Addr::new(127, block.0, block.1, n);
+                let host_dir = root.join("hosts").join(name);
+                std::fs::create_dir_all(&host_dir).map_err(|e| e.to_string())?;
+                let key = host_dir.join("ssh_host_ed25519_key");
+                if !key.exists() {
+                    keygen(&key)?;
+                }
+                let public = std::fs::read_to_string(host_dir.join("ssh_host_ed25519_key.pub"))
+                    .map_err(|e| e.to_string())?;
+                let mut fields = public.split_whitespace();
+                let (Some(kind), Some(base64)) = (fields.next(), fields.next()) else {
+                    return Err(format!("{name}: unreadable host key"));
+                };
+                known.push_str(&format!("{address} {kind} {base64}\n"));
+                let config = host_dir.join("sshd_config");
+                std::fs::write(
+                    &config,
+                    sshd_config(address, &key, &authorized, &emulator, name, &state),
+                )
+                .map_err(|e| e.to_string())?;
+                servers.push(Server {
+                    name: name.clone(),
+                    address,
+                    config,
+                    log: host_dir.join("sshd.log"),
+                    child: None,
+                });
+            }
+            let mut failed = None;
+            for s in &mut servers {
+                if let Err(e) = s.start() {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            if let Some(e) = failed {
+                for s in &mut servers {
+                    s.stop();
+                }
+                last_error = e;
+                continue;
+            }
+            std::fs::write(root.join("known_hosts"), known).map_err(|e| e.to_string())?;
+            let servers = Arc::new(Mutex::new(servers));
+            let stop = Arc::new(AtomicBool::new(false));
+            let supervisor = {
+                let (servers, stop, state) = (servers.clone(), stop.clone(), state.clone());
+                std::thread::spawn(move || supervise(&servers, &stop, &state))
+            };
+            return Ok(TestFleet {
+                dir,
+                servers,
+                stop,
+                supervisor: Some(supervisor),
+                scale,
+            });
+        }
+        Err(format!("no server block came up: {last_error}"))
+    }
+
+    /// Where `host` listens.
+    pub fn address(&self, host: &str) -> Option<SocketAddr> {
+        self.lock()
+            .iter()
+            .find(|s| s.name == host)
+            .map(|s| SocketAddr::from((s.address, 22)))
+    }
+
+    /// Every host and where it listens.
+    pub fn addresses(&self) -> BTreeMap<String, SocketAddr> {
+        self.lock()
+            .iter()
+            .map(|s| (s.name.clone(), SocketAddr::from((s.address, 22))))
+            .collect()
+    }
+
+    /// An OpenSSH `known_hosts` file listing every host's key.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.dir.path().join("known_hosts")
+    }
+
+    /// The private key (ed25519, no passphrase) every host accepts for [`USER`].
+    pub fn client_key(&self) -> PathBuf {
+        self.dir.path().join("client_key")
+    }
+
+    /// The folder of the fleet's shared state (see [`Sim::load`]).
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// The fleet as it is now (its clock brought up to date).
+    pub fn sim(&self) -> Result<Sim, Error> {
+        let state = self.state_dir();
+        let (now, _) = clock_in_dir(&state).map_err(|e| e.to_string())?;
+        Sim::in_dir(&state, |sim| {
+            sim.advance(now);
+            sim.clone()
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// Simulated seconds per real second.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// A host's server log.
+    pub fn log(&self, host: &str) -> String {
+        self.lock()
+            .iter()
+            .find(|s| s.name == host)
+            .and_then(|s| std::fs::read_to_string(&s.log).ok())
+            .unwrap_or_default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Server>> {
+        self.servers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for TestFleet {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(s) = self.supervisor.take() {
+            let _ = s.join();
+        }
+        for s in self.lock().iter_mut() {
+            s.stop();
+        }
+    }
+}
+
+impl Server {
+    /// Starts the server and waits until it accepts connections.
+    fn start(&mut self) -> Result<(), Error> {
+        let log = std::fs::File::create(&self.log).map_err(|e| e.to_string())?;
+        let mut child = Command::new(SSHD)
+            .arg("-D")
+            .arg("-e")
+            .arg("-f")
+            .arg(&self.config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("{SSHD}: {e}"))?;
+        let address = SocketAddr::from((self.address, 22));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                return Err(format!("{}: sshd exited ({status}): {log}", self.name));
+            }
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                self.child = Some(child);
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{}: sshd does not accept connections", self.name));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the server and every process under it (sessions and their commands).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_tree(child.id());
+            let _ = child.wait();
+        }
+    }
+
+    fn running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
+/// Follows the fleet's clock: a host the simulator says reboots has no server until it is
+/// back.
+fn supervise(servers: &Mutex<Vec<Server>>, stop: &AtomicBool, state: &Path) {
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(25));
+        let Ok((now, _)) = clock_in_dir(state) else {
+            continue;
+        };
+        let names: Vec<String> = servers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        let Ok(rebooting) = Sim::in_dir(state, |sim| {
+            sim.advance(now);
+            names
+                .iter()
+                .map(|n| sim.rebooting_until(n).is_some())
+                .collect::<Vec<bool>>()
+        }) else {
+            continue;
+        };
+        let mut servers = servers.lock().unwrap_or_else(PoisonError::into_inner);
+        for (s, rebooting) in servers.iter_mut().zip(rebooting) {
+            if rebooting && s.running() {
+                s.stop();
+            } else if !rebooting && !s.running() && !stop.load(Ordering::SeqCst) {
+                // Retried on the next turn if the address is not free yet.
+                let _ = s.start();
+            }
+        }
+    }
+}
+
+/// The names of every host, in a stable order: gateways, members, the Management Server.
+fn host_names(fleet: &FleetFile) -> Vec<String> {
+    let mut names: Vec<String> = fleet.gateways.iter().map(|g| g.name.clone()).collect();
+    for c in &fleet.clusters {
+        names.extend(c.members.iter().map(|m| m.gateway.name.clone()));
+    }
+    if let Some(m) = &fleet.management {
+        names.push(m.name.clone());
+    }
+    names
+}
+
+fn sshd_config(
+    address: Ipv4Addr,
+    host_key: &Path,
+    authorized: &Path,
+    emulator: &Path,
+    host: &str,
+    state: &Path,
+) -> String {
+    format!(
+        "ListenAddress {address}:22
+HostKey {host_key}
+PidFile none
+AuthorizedKeysFile {authorized}
+StrictModes no
+UsePAM no
+PermitRootLogin no
+AllowUsers {USER}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+ForceCommand {emulator}
+SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}
+MaxStartups 200:30:400
+MaxSessions 100
+LogLevel ERROR
+",
+        host_key = host_key.display(),
+        authorized = authorized.display(),
+        emulator = emulator.display(),
+        state = state.display(),
+    )
+}
+
+/// The emulator binary, built next to the running test (`cargo build -p cdt-testfleet`
+/// otherwise).
+fn emulator() -> Result<PathBuf, Error> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // Tests run from target/<profile>/deps; binaries sit in target/<profile>.
+    let candidates = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|d| d.join("cdt-gaia"))
+        .collect::<Vec<_>>();
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-p", "cdt-testfleet", "--bin", "cdt-gaia"])
+        .status()
+        .map_err(|e| format!("building cdt-gaia: {e}"))?;
+    if !status.success() {
+        return Err("building cdt-gaia failed".into());
+    }
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| "cdt-gaia is not built (cargo build -p cdt-testfleet)".into())
+}
+
+/// Checks for root and `sshd`, and creates what `sshd` needs once per machine: the fleet's
+/// user (shell `/bin/sh`, unlocked for key logins) and `/run/sshd`.
+fn prepare_system() -> Result<(), Error> {
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        })
+        .unwrap_or_default();
+    if uid != "0" {
+        return Err("the SSH test fleet runs sshd, which needs root".into());
+    }
+    if !Path::new(SSHD).is_file() {
+        return Err(format!("{SSHD} is missing: install openssh-server"));
+    }
+    std::fs::create_dir_all("/run/sshd").map_err(|e| format!("/run/sshd: {e}"))?;
+    chmod(Path::new("/run/sshd"), "0755")?;
+    let exists = || {
+        Command::new("id")
+            .arg(USER)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !exists() {
+        // Two fleets starting at once may both try: the loser finds the user there.
+        let _ = Command::new("useradd")
+            .args([
+                "--no-create-home",
+                "--home-dir",
+                "/",
+                "--shell",
+                "/bin/sh",
+                USER,
+            ])
+            .stderr(Stdio::null())
+            .status();
+        if !exists() {
+            return Err(format!("cannot create the user {USER}"));
+        }
+    }
+    // Unlocked for key logins (a locked account is refused even with a key when PAM is off);
+    // its home is `/`, which exists.
+    run("usermod", &["-p", "*", "-d", "/", USER])
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), Error> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{program} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn chmod(path: &Path, mode: &str) -> Result<(), Error> {
+    run("chmod", &[mode, &path.display().to_string()])
+}
+
+fn keygen(path: &Path) -> Result<(), Error> {
+    run(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "cdt-testfleet",
+            "-f",
+            &path.display().to_string(),
+        ],
+    )
+}
+
+/// A /24 of loopback addresses unlikely to be in use: from the process id, the time and the
+/// attempt.
+fn random_block(attempt: u32) -> (u8, u8) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mixed = std::process::id()
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(nanos)
+        .wrapping_add(attempt.wrapping_mul(40_503));
+    let a = 100 + (mixed % 150) as u8;
+    let b = ((mixed >> 8) % 256) as u8;
+    (a, b)
+}
+
+/// Kills `pid` and every process below it.
+fn kill_tree(pid: u32) {
+    let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for e in entries.flatten() {
+            let Some(child) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // The parent is the second field after the command name (which may hold spaces).
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parents.entry(ppid).or_default().push(child);
+            }
+        }
+    }
+    let mut all = vec![pid];
+    let mut i = 0;
+    while i < all.len() {
+        if let Some(children) = parents.get(&all[i]) {
+            all.extend(children);
+        }
+        i += 1;
+    }
+    let pids: Vec<String> = all.iter().map(u32::to_string).collect();
+    let _ = Command::new("kill")
+        .arg("-KILL")
+        .args(&pids)
+        .stderr(Stdio::null())
+        .status();
+}
