@@ -43,6 +43,23 @@ pub enum TransportError {
         /// What the transport saw.
         message: String,
     },
+    /// The host's key is not trusted: unknown, changed, revoked, or a certificate. Never
+    /// retried: it needs an operator's decision (a known key, trust on first use, a re-key).
+    #[error("{host}: host key refused: {message}")]
+    HostKey {
+        /// The host.
+        host: String,
+        /// Why, with the fingerprints involved.
+        message: String,
+    },
+    /// The host refused the credentials.
+    #[error("{host}: authentication failed: {message}")]
+    Auth {
+        /// The host.
+        host: String,
+        /// What was tried.
+        message: String,
+    },
     /// A file could not be copied.
     #[error("{host}: transfer failed: {message}")]
     Transfer {

@@ -1,10 +1,30 @@
-//! # cdt-ssh (not yet implemented)
+//! # cdt-ssh
 //!
-//! This crate will hold the SSH implementation of `cdt-core`'s transport traits
-//! (`Connector`, `Session`, `Management`), built on russh and russh-sftp: key, agent, password
-//! and keyboard-interactive authentication with secrets that are never formatted; Expert (bash)
-//! and clish login shells; strict OpenSSH `known_hosts` checking; SFTP or streamed copies; and a
-//! connector relayed through the Management Server with `cprid_util`, plus `mgmt_cli` management.
+//! The SSH implementation of `cdt-core`'s transport traits ([`cdt_core::transport`]), on
+//! russh and russh-sftp: [`SshConnector`] reaches each gateway directly, with strict
+//! `known_hosts` checking ([`known_hosts`]), key, agent, password or keyboard-interactive
+//! authentication ([`Auth`]), one connection per host with a channel per command (calls
+//! overlap), SFTP copies where the server offers them and streamed copies over `exec`
+//! otherwise.
 //!
-//! Those traits come with the deployment engine, which is not built yet, so this crate exports
-//! nothing today. It exists so the workspace has its final shape.
+//! ```no_run
+//! use std::collections::BTreeMap;
+//! use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
+//!
+//! let targets = BTreeMap::from([("gw-1".to_string(), Target::new("10.1.1.1"))]);
+//! let auth = Auth::KeyFile { path: "/home/ops/.ssh/id_ed25519".into(), passphrase: None };
+//! let connector = SshConnector::new(SshSettings::new(
+//!     targets,
+//!     "admin",
+//!     auth,
+//!     "/home/ops/.ssh/known_hosts",
+//! ));
+//! # let _ = connector;
+//! ```
+
+mod connector;
+pub mod known_hosts;
+mod settings;
+
+pub use connector::SshConnector;
+pub use settings::{Algorithms, Auth, HostKeyPolicy, SshSettings, Target};
