@@ -315,6 +315,9 @@ fn host_names(fleet: &FleetFile) -> Vec<String> {
     names
 }
 
+/// The server's configuration. `ForceCommand exec …`: the login shell replaces itself with
+/// the emulator, so an emulator that ends by a signal (a dropped connection) reaches the client
+/// as an exit signal, without an exit status, rather than as the shell's status 134.
 fn sshd_config(
     address: Ipv4Addr,
     host_key: &Path,
@@ -334,7 +337,7 @@ PermitRootLogin no
 AllowUsers {USER}
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-ForceCommand {emulator}
+ForceCommand exec {emulator}
 SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}
 MaxStartups 200:30:400
 MaxSessions 100

@@ -1,0 +1,268 @@
+//! A whole deployment over SSH, on real OpenSSH servers running the Gaia emulator, gives the
+//! same report and keeps the same invariants as the same deployment on the in-process
+//! simulator.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cdt_core::candidates::generate::{GenerateOptions, generate};
+use cdt_core::driver::{Clock, Control, Driver, DriverEvent, DriverSettings};
+use cdt_core::formats::plan::Plan;
+use cdt_core::gaia::steps::ManagementInfo;
+use cdt_core::model::inventory::InventoryFormat;
+use cdt_core::model::{Package, Version};
+use cdt_core::report::{Report, ReportBuilder};
+use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
+use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector, clock_in_dir};
+use cdt_core::transport::Connector;
+use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
+use cdt_testfleet::{TestFleet, USER};
+
+const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
+
+/// Simulated seconds per real second on the SSH fleet: an 80-minute deployment in about 16 s.
+const SCALE: f64 = 300.0;
+
+/// Twelve gateways: five standalone, an HA pair, a VRRP pair, a three-member VSLS cluster; and
+/// a Management Server.
+fn fleet_file() -> FleetFile {
+    let mut text = String::from(
+        r#"
+start = "2026-12-01T01:00:00Z"
+
+[management]
+name = "mgmt"
+address = "192.0.2.250"
+
+[virtual_systems]
+vs = 3
+"#,
+    );
+    for i in 1..=5 {
+        text.push_str(&format!(
+            "\n[[gateways]]\nname = \"gw-{i}\"\naddress = \"192.0.2.{i}\"\nversion = \"R81.20\"\n"
+        ));
+    }
+    for (cluster, kind, members) in [
+        (
+            "ha",
+            "clusterxl_ha",
+            &[("ha-a", "Active"), ("ha-b", "Standby")][..],
+        ),
+        ("vr", "vrrp", &[("vr-a", "Master"), ("vr-b", "Backup")][..]),
+        (
+            "vs",
+            "vsx_vsls",
+            &[
+                ("vs-1", "VSLS member"),
+                ("vs-2", "VSLS member"),
+                ("vs-3", "VSLS active member"),
+            ][..],
+        ),
+    ] {
+        text.push_str(&format!(
+            "\n[[clusters]]\nname = \"{cluster}\"\nkind = \"{kind}\"\n"
+        ));
+        for (i, (name, role)) in members.iter().enumerate() {
+            text.push_str(&format!(
+                "[[clusters.members]]\nname = \"{name}\"\naddress = \"198.51.100.{}\"\n\
+                 version = \"R81.20\"\nrole = \"{role}\"\n",
+                20 + i
+            ));
+        }
+    }
+    FleetFile::parse(&text, InventoryFormat::Toml, None).unwrap()
+}
+
+fn spec(fleet: &FleetFile, dir: &Path) -> RolloutSpec {
+    let path = dir.join(UPGRADE);
+    std::fs::write(&path, "the upgrade package").unwrap();
+    let package = Package::from_path(&path).unwrap();
+    let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+    let plan = Plan::parse(
+        &format!(
+            r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
+               <create_snapshot name="before"/><install_package path="{}"/></CDT_Deployment_Plan>"#,
+            path.display()
+        ),
+        None,
+    )
+    .unwrap();
+    RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings::default(),
+    }
+}
+
+async fn deploy(
+    spec: RolloutSpec,
+    connector: Arc<dyn Connector>,
+    clock: Arc<dyn Clock>,
+    connect_timeout: jiff::SignedDuration,
+) -> (Totals, Report) {
+    let rollout = Rollout::new(spec).unwrap();
+    let mut report = ReportBuilder::new(&rollout);
+    let settings = DriverSettings {
+        management: Some(ManagementInfo {
+            host: "mgmt".into(),
+            policy_package: "Standard".into(),
+            domain: None,
+        }),
+        connect_timeout,
+        ..DriverSettings::default()
+    };
+    let driver = Driver::new(connector, clock, settings);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let collect = async move {
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(e);
+        }
+        events
+    };
+    let (totals, events): (Totals, Vec<DriverEvent>) =
+        tokio::join!(driver.run(rollout, tx, Control::none()), collect);
+    for e in &events {
+        report.record(e);
+    }
+    (totals, report.report().clone())
+}
+
+/// Per target: its status and each step's action and outcome.
+fn summary(report: &Report) -> BTreeMap<String, (String, Vec<String>)> {
+    report
+        .targets
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                (
+                    format!("{:?}", t.status),
+                    t.steps
+                        .iter()
+                        .map(|s| format!("{} {}", s.action, s.outcome))
+                        .collect(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The failed steps of a report, with their errors.
+fn problems(report: &Report) -> Vec<String> {
+    report
+        .targets
+        .iter()
+        .flat_map(|t| {
+            t.steps
+                .iter()
+                .filter(|s| s.outcome != "ok")
+                .map(move |s| format!("{} {} {}: {:?}", t.name, s.action, s.outcome, s.error))
+        })
+        .collect()
+}
+
+/// The fleet's ground truth after a deployment: every cluster kept serving, one install per
+/// box, every box on R82, the Management Server saw the versions, a publish and policy installs.
+fn check_invariants(sim: &Sim) {
+    let record = sim.record();
+    for (cluster, spans) in &record.cluster_down {
+        assert!(spans.is_empty(), "{cluster} stopped serving: {spans:?}");
+    }
+    for (host, installs) in &record.installs {
+        assert_eq!(installs.len(), 1, "{host} installed {installs:?}");
+    }
+    for host in sim.hosts().filter(|h| *h != "mgmt") {
+        assert_eq!(
+            sim.installed(host).map(|v| v.version),
+            Some(Version::R82),
+            "{host}"
+        );
+    }
+    let objects: Vec<&str> = record
+        .versions_set
+        .iter()
+        .map(|(_, o, _)| o.as_str())
+        .collect();
+    for object in ["gw-1", "gw-5", "ha", "vr", "vs"] {
+        assert!(objects.contains(&object), "{object}: {objects:?}");
+    }
+    assert!(!record.publishes.is_empty());
+    assert!(!record.policy_installs.is_empty());
+}
+
+#[test]
+fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
+    let fleet = fleet_file();
+    let dir = tempfile::tempdir().unwrap();
+
+    // On the in-process simulator, in virtual time.
+    let in_process = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let (sim_totals, sim_report, sim) = in_process.block_on(async {
+        let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+        let (totals, report) = deploy(
+            spec(&fleet, dir.path()),
+            Arc::new(connector.clone()),
+            Arc::new(connector.clock()),
+            jiff::SignedDuration::from_secs(30),
+        )
+        .await;
+        let sim = connector.fleet().clone();
+        (totals, report, sim)
+    });
+    assert_eq!(sim_totals.succeeded, 12, "{sim_totals:?}");
+    check_invariants(&sim);
+
+    // Over SSH, on real servers, in scaled real time.
+    let ssh_fleet = TestFleet::start(&fleet, SCALE).unwrap();
+    let targets = ssh_fleet
+        .addresses()
+        .into_iter()
+        .map(|(name, address)| (name, Target::new(address.ip().to_string())))
+        .collect();
+    let mut settings = SshSettings::new(
+        targets,
+        USER,
+        Auth::KeyFile {
+            path: ssh_fleet.client_key(),
+            passphrase: None,
+        },
+        ssh_fleet.known_hosts(),
+    );
+    settings.connect_timeout = Duration::from_secs(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ssh_totals, ssh_report) = runtime.block_on(async {
+        let (now, scale) = clock_in_dir(&ssh_fleet.state_dir()).unwrap();
+        let clock = SimClock::new(now, scale);
+        tokio::time::timeout(
+            Duration::from_secs(180),
+            deploy(
+                spec(&fleet, dir.path()),
+                Arc::new(SshConnector::new(settings)),
+                Arc::new(clock),
+                // Opening a connection takes real milliseconds: in scaled time, minutes.
+                jiff::SignedDuration::from_mins(30),
+            ),
+        )
+        .await
+        .expect("the deployment over SSH finished")
+    });
+    assert_eq!(ssh_totals, sim_totals, "{:#?}", problems(&ssh_report));
+    assert_eq!(summary(&ssh_report), summary(&sim_report));
+    check_invariants(&ssh_fleet.sim().unwrap());
+}
