@@ -33,7 +33,7 @@ fn package_file(dir: &Path, name: &str) -> PathBuf {
 }
 
 async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
-    deploy_with(package_name, faults, extra_plan, |_| {}).await
+    deploy_with(package_name, faults, extra_plan, |_| {}, false).await
 }
 
 /// Like [`deploy`], with the generated list edited first.
@@ -42,6 +42,7 @@ async fn deploy_with(
     faults: &str,
     extra_plan: &str,
     edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
+    relayed: bool,
 ) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let package_path = package_file(dir.path(), package_name);
@@ -86,11 +87,29 @@ async fn deploy_with(
         }),
         ..DriverSettings::default()
     };
-    let driver = Driver::new(
-        Arc::new(connector.clone()),
-        Arc::new(connector.clock()),
-        settings,
-    );
+    let transport: Arc<dyn cdt_core::transport::Connector> = if relayed {
+        // Every gateway through the Management Server, by its address.
+        let servers = fleet
+            .inventory()
+            .gateways
+            .iter()
+            .chain(
+                fleet
+                    .clusters
+                    .iter()
+                    .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
+            )
+            .map(|g| (g.name.clone(), g.address.to_string()))
+            .collect();
+        Arc::new(cdt_core::transport::RelayedConnector::new(
+            Arc::new(connector.clone()),
+            "mgmt",
+            servers,
+        ))
+    } else {
+        Arc::new(connector.clone())
+    };
+    let driver = Driver::new(transport, Arc::new(connector.clock()), settings);
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let collector = tokio::spawn(async move {
         let mut events = Vec::new();
@@ -187,6 +206,48 @@ async fn a_version_upgrade_of_the_whole_fleet_keeps_every_cluster_serving() {
             .iter()
             .any(|f| f.cluster == "ha" && f.from == "ha-a")
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deployment_relayed_through_the_management_server_matches_the_direct_one() {
+    let direct = deploy(UPGRADE, "", "").await;
+    let relayed = deploy_with(UPGRADE, "", "", |_| {}, true).await;
+    assert_eq!(relayed.totals, direct.totals);
+    assert_eq!(relayed.totals.succeeded, 9);
+    let outcomes = |run: &Run| -> Vec<String> {
+        run.events
+            .iter()
+            .filter_map(|e| match e {
+                DriverEvent::Rollout {
+                    event:
+                        Event::StepFinished {
+                            subject,
+                            step,
+                            outcome,
+                            ..
+                        },
+                } => Some(format!("{subject:?} {step} {}", outcome.word())),
+                _ => None,
+            })
+            .collect()
+    };
+    let (mut a, mut b) = (outcomes(&direct), outcomes(&relayed));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    let sim = relayed.connector.fleet();
+    let record = sim.record();
+    for (cluster, spans) in &record.cluster_down {
+        assert!(spans.is_empty(), "{cluster}: {spans:?}");
+    }
+    for host in SMALL_FLEET_HOSTS {
+        assert_eq!(
+            sim.installed(host).map(|v| v.version),
+            Some(Version::R82),
+            "{host}"
+        );
+        assert_eq!(record.installs[host].len(), 1, "{host}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -306,19 +367,25 @@ async fn in_virtual_time_the_makespan_is_the_critical_path() {
     let plan = r#"<create_snapshot name="before"/><execute_command command="fw ver"/>"#;
     // `only`: run that unit alone (the others excluded), in batch 1.
     let deploy_units = |only: Option<&'static str>| {
-        deploy_with(UPGRADE, "", plan, move |list| {
-            for row in &mut list.rows {
-                let unit = row.cluster_name.clone().unwrap_or(row.object_name.clone());
-                let batch = units.iter().find(|(u, _)| *u == unit).map(|(_, b)| *b);
-                if let (UpgradeOrder::Batch(_), Some(batch)) = (row.order, batch) {
-                    row.order = match only {
-                        None => UpgradeOrder::batch(batch),
-                        Some(u) if u == unit => UpgradeOrder::batch(1),
-                        Some(_) => UpgradeOrder::Excluded,
-                    };
+        deploy_with(
+            UPGRADE,
+            "",
+            plan,
+            move |list| {
+                for row in &mut list.rows {
+                    let unit = row.cluster_name.clone().unwrap_or(row.object_name.clone());
+                    let batch = units.iter().find(|(u, _)| *u == unit).map(|(_, b)| *b);
+                    if let (UpgradeOrder::Batch(_), Some(batch)) = (row.order, batch) {
+                        row.order = match only {
+                            None => UpgradeOrder::batch(batch),
+                            Some(u) if u == unit => UpgradeOrder::batch(1),
+                            Some(_) => UpgradeOrder::Excluded,
+                        };
+                    }
                 }
-            }
-        })
+            },
+            false,
+        )
     };
     let whole = deploy_units(None).await;
     assert_eq!(whole.totals.succeeded, 9, "{:?}", whole.totals);

@@ -532,3 +532,79 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn cprid_util_on_the_management_server_runs_commands_on_gateways() {
+    use cdt_core::gaia::commands;
+    let mut sim = fleet("");
+    let line = commands::cprid_rexec("192.0.2.1", "fw ver").unwrap();
+    assert!(
+        ok(&mut sim, "mgmt", &line).starts_with("This is Check Point's software version R81.20")
+    );
+    // By object name too; the gateway's exit status comes back.
+    let line = commands::cprid_rexec("gw-2", "clish -c 'show nonsense'").unwrap();
+    let at = sim.now();
+    let reply = sim.exec("mgmt", &line, at).unwrap();
+    assert_eq!(reply.kind, ReplyKind::Exited(1));
+    assert!(reply.stderr.contains("CLINFR0329"));
+    // Only the Management Server has cprid_util.
+    let reply = sim.exec("gw-1", &line, at).unwrap();
+    assert_eq!(reply.kind, ReplyKind::Exited(127));
+}
+
+#[test]
+fn cprid_util_copies_files_between_the_management_server_and_a_gateway() {
+    use cdt_core::gaia::commands;
+    let mut sim = fleet("");
+    let at = sim.now();
+    sim.put("mgmt", "/var/tmp/stage/a.sh", b"echo hi\n", at)
+        .unwrap();
+    let put = commands::cprid_putfile("192.0.2.1", "/var/tmp/stage/a.sh", "/var/tmp/a.sh").unwrap();
+    ok(&mut sim, "mgmt", &put);
+    let sum = ok(&mut sim, "gw-1", "sha256sum /var/tmp/a.sh");
+    assert!(sum.starts_with(&cdt_core::digest::sha256_hex(b"echo hi\n")));
+    let get = commands::cprid_getfile("192.0.2.1", "/var/tmp/a.sh", "/var/tmp/back.sh").unwrap();
+    ok(&mut sim, "mgmt", &get);
+    let at = sim.now();
+    assert_eq!(
+        sim.get("mgmt", "/var/tmp/back.sh", at).unwrap().0,
+        b"echo hi\n"
+    );
+    let missing = commands::cprid_getfile("192.0.2.1", "/nope", "/var/tmp/x").unwrap();
+    let reply = sim.exec("mgmt", &missing, at).unwrap();
+    assert_eq!(reply.kind, ReplyKind::Exited(1));
+}
+
+#[test]
+fn cprid_util_reports_a_gateway_that_reboots_or_does_not_answer() {
+    use cdt_core::gaia::commands::{self, CPRID_DROPPED, CPRID_UNREACHABLE};
+    let mut sim = fleet("");
+    let at = sim.now();
+    let reboot = commands::cprid_rexec("192.0.2.2", "reboot").unwrap();
+    let reply = sim.exec("mgmt", &reboot, at).unwrap();
+    assert_eq!(reply.kind, ReplyKind::Exited(1));
+    assert!(reply.stderr.contains(CPRID_DROPPED), "{reply:?}");
+    assert!(sim.rebooting_until("gw-2").is_some());
+    let fw = commands::cprid_rexec("192.0.2.2", "fw ver").unwrap();
+    let reply = sim.exec("mgmt", &fw, later(&sim, 1)).unwrap();
+    assert!(reply.stderr.contains(CPRID_UNREACHABLE), "{reply:?}");
+    // The reboot shows in the record, as for a direct command.
+    assert!(
+        sim.record()
+            .out_of_service
+            .get("gw-2")
+            .is_some_and(|s| !s.is_empty())
+    );
+}
+
+#[test]
+fn cprid_util_refuses_an_address_two_gateways_share() {
+    let mut sim = fleet(
+        "[[gateways]]\nname = \"gw-dup\"\naddress = \"192.0.2.1\"\nversion = \"R81.20\"\n",
+    );
+    let line = cdt_core::gaia::commands::cprid_rexec("192.0.2.1", "fw ver").unwrap();
+    let at = sim.now();
+    let reply = sim.exec("mgmt", &line, at).unwrap();
+    assert_eq!(reply.kind, ReplyKind::Exited(1));
+    assert!(reply.stderr.contains("gw-1, gw-dup"), "{reply:?}");
+}

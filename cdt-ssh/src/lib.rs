@@ -5,7 +5,9 @@
 //! `known_hosts` checking ([`known_hosts`]), key, agent, password or keyboard-interactive
 //! authentication ([`Auth`]), one connection per host with a channel per command (calls
 //! overlap), SFTP copies where the server offers them and streamed copies over `exec`
-//! otherwise.
+//! otherwise. Relayed through the Management Server (SPEC 6), one SSH connection to that host
+//! carries every gateway's commands and copies with `cprid_util`: wrap the connector in a
+//! [`RelayedConnector`].
 //!
 //! ```no_run
 //! use std::collections::BTreeMap;
@@ -26,5 +28,6 @@ mod connector;
 pub mod known_hosts;
 mod settings;
 
+pub use cdt_core::transport::RelayedConnector;
 pub use connector::SshConnector;
 pub use settings::{Algorithms, Auth, HostKeyPolicy, SshSettings, Target};

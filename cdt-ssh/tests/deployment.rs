@@ -16,7 +16,7 @@ use cdt_core::model::{Package, Version};
 use cdt_core::report::{Report, ReportBuilder};
 use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
 use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector, clock_in_dir};
-use cdt_core::transport::Connector;
+use cdt_core::transport::{Connector, RelayedConnector};
 use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
 use cdt_testfleet::{TestFleet, USER};
 
@@ -45,6 +45,8 @@ vs = 3
             "\n[[gateways]]\nname = \"gw-{i}\"\naddress = \"192.0.2.{i}\"\nversion = \"R81.20\"\n"
         ));
     }
+    // Every member at its own address: cprid_util reaches gateways by address.
+    let mut address = 20;
     for (cluster, kind, members) in [
         (
             "ha",
@@ -65,11 +67,12 @@ vs = 3
         text.push_str(&format!(
             "\n[[clusters]]\nname = \"{cluster}\"\nkind = \"{kind}\"\n"
         ));
-        for (i, (name, role)) in members.iter().enumerate() {
+        for (name, role) in members.iter() {
+            address += 1;
             text.push_str(&format!(
                 "[[clusters.members]]\nname = \"{name}\"\naddress = \"198.51.100.{}\"\n\
                  version = \"R81.20\"\nrole = \"{role}\"\n",
-                20 + i
+                address
             ));
         }
     }
@@ -157,16 +160,22 @@ fn summary(report: &Report) -> BTreeMap<String, (String, Vec<String>)> {
 
 /// The failed steps of a report, with their errors.
 fn problems(report: &Report) -> Vec<String> {
-    report
+    let steps = report
         .targets
         .iter()
-        .flat_map(|t| {
-            t.steps
-                .iter()
-                .filter(|s| s.outcome != "ok")
-                .map(move |s| format!("{} {} {}: {:?}", t.name, s.action, s.outcome, s.error))
-        })
-        .collect()
+        .map(|t| (&t.name, &t.steps))
+        .chain(report.clusters.iter().map(|c| (&c.name, &c.steps)));
+    let failed_steps = steps.flat_map(|(name, steps)| {
+        steps
+            .iter()
+            .filter(|s| s.outcome != "ok")
+            .map(move |s| format!("{name} {} {}: {:?}", s.action, s.outcome, s.error))
+    });
+    let reasons = report
+        .targets
+        .iter()
+        .filter_map(|t| t.reason.as_ref().map(|r| format!("{}: {r}", t.name)));
+    failed_steps.chain(reasons).collect()
 }
 
 /// The fleet's ground truth after a deployment: every cluster kept serving, one install per
@@ -198,21 +207,17 @@ fn check_invariants(sim: &Sim) {
     assert!(!record.policy_installs.is_empty());
 }
 
-#[test]
-fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
-    let fleet = fleet_file();
-    let dir = tempfile::tempdir().unwrap();
-
-    // On the in-process simulator, in virtual time.
-    let in_process = tokio::runtime::Builder::new_current_thread()
+/// The deployment on the in-process simulator, in virtual time: the reference.
+fn in_process(fleet: &FleetFile, dir: &Path) -> (Totals, Report) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .unwrap();
-    let (sim_totals, sim_report, sim) = in_process.block_on(async {
-        let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+    let (totals, report, sim) = runtime.block_on(async {
+        let connector = SimConnector::new(Sim::new(fleet), 1.0);
         let (totals, report) = deploy(
-            spec(&fleet, dir.path()),
+            spec(fleet, dir),
             Arc::new(connector.clone()),
             Arc::new(connector.clock()),
             jiff::SignedDuration::from_secs(30),
@@ -221,14 +226,19 @@ fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
         let sim = connector.fleet().clone();
         (totals, report, sim)
     });
-    assert_eq!(sim_totals.succeeded, 12, "{sim_totals:?}");
+    assert_eq!(totals.succeeded, 12, "{totals:?}");
     check_invariants(&sim);
+    (totals, report)
+}
 
-    // Over SSH, on real servers, in scaled real time.
-    let ssh_fleet = TestFleet::start(&fleet, SCALE).unwrap();
+/// The same deployment over SSH, on real servers, in scaled real time: direct to every
+/// gateway, or relayed through the Management Server (then SSH reaches that host only).
+fn over_ssh(fleet: &FleetFile, dir: &Path, relayed: bool) -> (Totals, Report, Sim) {
+    let ssh_fleet = TestFleet::start(fleet, SCALE).unwrap();
     let targets = ssh_fleet
         .addresses()
         .into_iter()
+        .filter(|(name, _)| !relayed || name == "mgmt")
         .map(|(name, address)| (name, Target::new(address.ip().to_string())))
         .collect();
     let mut settings = SshSettings::new(
@@ -241,20 +251,38 @@ fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
         ssh_fleet.known_hosts(),
     );
     settings.connect_timeout = Duration::from_secs(10);
+    let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
+    let connector: Arc<dyn Connector> = if relayed {
+        // cprid_util reaches each gateway at its address in the inventory.
+        let inventory = fleet.inventory();
+        let servers = inventory
+            .gateways
+            .iter()
+            .chain(
+                inventory
+                    .clusters
+                    .iter()
+                    .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
+            )
+            .map(|g| (g.name.clone(), g.address.to_string()))
+            .collect();
+        Arc::new(RelayedConnector::new(ssh, "mgmt", servers))
+    } else {
+        ssh
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let (ssh_totals, ssh_report) = runtime.block_on(async {
+    let (totals, report) = runtime.block_on(async {
         let (now, scale) = clock_in_dir(&ssh_fleet.state_dir()).unwrap();
-        let clock = SimClock::new(now, scale);
         tokio::time::timeout(
-            Duration::from_secs(180),
+            Duration::from_secs(240),
             deploy(
-                spec(&fleet, dir.path()),
-                Arc::new(SshConnector::new(settings)),
-                Arc::new(clock),
+                spec(fleet, dir),
+                connector,
+                Arc::new(SimClock::new(now, scale)),
                 // Opening a connection takes real milliseconds: in scaled time, minutes.
                 jiff::SignedDuration::from_mins(30),
             ),
@@ -262,7 +290,27 @@ fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
         .await
         .expect("the deployment over SSH finished")
     });
-    assert_eq!(ssh_totals, sim_totals, "{:#?}", problems(&ssh_report));
-    assert_eq!(summary(&ssh_report), summary(&sim_report));
-    check_invariants(&ssh_fleet.sim().unwrap());
+    (totals, report, ssh_fleet.sim().unwrap())
+}
+
+#[test]
+fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
+    let fleet = fleet_file();
+    let dir = tempfile::tempdir().unwrap();
+    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false);
+    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
+    assert_eq!(summary(&report), summary(&sim_report));
+    check_invariants(&sim);
+}
+
+#[test]
+fn a_deployment_relayed_through_the_management_server_matches_the_in_process_simulator() {
+    let fleet = fleet_file();
+    let dir = tempfile::tempdir().unwrap();
+    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true);
+    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
+    assert_eq!(summary(&report), summary(&sim_report));
+    check_invariants(&sim);
 }

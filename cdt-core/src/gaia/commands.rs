@@ -228,6 +228,69 @@ pub fn mgmt_cli(
     quote::command("mgmt_cli", args)
 }
 
+/// Relaying through the Management Server (SPEC 6): `cprid_util -server <gateway> rexec
+/// -rcmd /bin/sh -c '<command>'` runs `command` on the gateway over Check Point's trusted
+/// channel; the Management Server's shell receives this line.
+///
+/// ```
+/// use cdt_core::gaia::commands;
+/// assert_eq!(
+///     commands::cprid_rexec("10.1.1.1", "fw ver").unwrap(),
+///     "cprid_util -server 10.1.1.1 -verbose rexec -rcmd /bin/sh -c 'fw ver'"
+/// );
+/// ```
+pub fn cprid_rexec(server: &str, command: &str) -> Result<String, QuoteError> {
+    quote::command(
+        "cprid_util",
+        [
+            "-server", server, "-verbose", "rexec", "-rcmd", "/bin/sh", "-c", command,
+        ],
+    )
+}
+
+/// `cprid_util -server <gateway> putfile -local_file <on the Management Server>
+/// -remote_file <on the gateway>`.
+pub fn cprid_putfile(server: &str, local: &str, remote: &str) -> Result<String, QuoteError> {
+    quote::command(
+        "cprid_util",
+        [
+            "-server",
+            server,
+            "-verbose",
+            "putfile",
+            "-local_file",
+            local,
+            "-remote_file",
+            remote,
+        ],
+    )
+}
+
+/// `cprid_util -server <gateway> getfile -remote_file <on the gateway> -local_file <on the
+/// Management Server>`.
+pub fn cprid_getfile(server: &str, remote: &str, local: &str) -> Result<String, QuoteError> {
+    quote::command(
+        "cprid_util",
+        [
+            "-server",
+            server,
+            "-verbose",
+            "getfile",
+            "-remote_file",
+            remote,
+            "-local_file",
+            local,
+        ],
+    )
+}
+
+/// What `cprid_util` prints (on standard error, exiting 1) when it cannot reach the gateway.
+pub const CPRID_UNREACHABLE: &str = "cprid_util: failed to connect to";
+
+/// What `cprid_util` prints (on standard error, exiting 1) when the gateway's side ended
+/// without finishing the command (a reboot).
+pub const CPRID_DROPPED: &str = "cprid_util: connection lost to";
+
 #[cfg(test)]
 mod tests {
     use super::*;

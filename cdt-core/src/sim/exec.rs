@@ -202,9 +202,119 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
         ("mkdir", ["-p", _]) => Reply::ok("", latency),
         ("reboot", []) | ("shutdown", ["-r", "now"]) => reboot(sim, host),
         ("mgmt_cli", rest) if h.management => mgmt::run(sim, rest),
+        ("cprid_util", rest) if h.management => cprid(sim, host, rest),
         (_, _) if program.ends_with(".sh") => script_reply(sim, host, w[0]),
         _ => Reply::fail(127, format!("sh: {program}: command not found\n"), latency),
     }
+}
+
+/// `cprid_util` on the Management Server: runs a command on a gateway, or copies a file to
+/// or from it, over Check Point's trusted channel. The command's exit status comes back as
+/// `cprid_util`'s; an unreachable gateway or a dropped one is reported on standard error with
+/// [`commands::CPRID_UNREACHABLE`] or [`commands::CPRID_DROPPED`].
+///
+/// [`commands::CPRID_UNREACHABLE`]: crate::gaia::commands::CPRID_UNREACHABLE
+/// [`commands::CPRID_DROPPED`]: crate::gaia::commands::CPRID_DROPPED
+fn cprid(sim: &mut Sim, mgmt: &str, args: &[&str]) -> Reply {
+    use crate::gaia::commands::{CPRID_DROPPED, CPRID_UNREACHABLE};
+    let latency = sim.state.latency.command;
+    let usage = || {
+        Reply::fail(
+            1,
+            "Usage: cprid_util -server <ip> [-verbose] <command>\n",
+            latency,
+        )
+    };
+    let mut rest = args;
+    let mut server = None;
+    loop {
+        match rest {
+            ["-server", s, tail @ ..] => {
+                server = Some(*s);
+                rest = tail;
+            }
+            ["-verbose", tail @ ..] => rest = tail,
+            _ => break,
+        }
+    }
+    let Some(server) = server else {
+        return usage();
+    };
+    // The gateway by its address (as cprid_util takes it) or its object name.
+    let matching: Vec<String> = sim
+        .state
+        .hosts
+        .values()
+        .filter(|h| (h.address == server || h.name == server) && !h.management)
+        .map(|h| h.name.clone())
+        .collect();
+    let target = match matching.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            let message = format!("{CPRID_UNREACHABLE} {server}: unknown host\n");
+            return Reply::fail(1, message, latency);
+        }
+        several => {
+            // A fleet file giving two gateways one address: refuse rather than pick one.
+            let message = format!(
+                "cprid_util: {server} is the address of {}\n",
+                several.join(", ")
+            );
+            return Reply::fail(1, message, latency);
+        }
+    };
+    if sim.reachable(&target).is_err() {
+        return Reply::fail(1, format!("{CPRID_UNREACHABLE} {server}\n"), latency);
+    }
+    let reply = match rest {
+        ["rexec", "-rcmd", program, command @ ..] => {
+            let line = match quote::command(program, command) {
+                Ok(line) => line,
+                Err(e) => return Reply::fail(1, format!("cprid_util: {e}\n"), latency),
+            };
+            let mut reply = run(sim, &target, &line);
+            if reply.kind == ReplyKind::Dropped {
+                reply.kind = ReplyKind::Exited(1);
+                reply
+                    .stderr
+                    .push_str(&format!("{CPRID_DROPPED} {server}\n"));
+            }
+            reply
+        }
+        ["putfile", "-local_file", local, "-remote_file", remote, ..] => {
+            copy_file(sim, (mgmt, local), (&target, remote))
+        }
+        ["getfile", "-remote_file", remote, "-local_file", local, ..] => {
+            copy_file(sim, (&target, remote), (mgmt, local))
+        }
+        _ => return usage(),
+    };
+    // The gateway's service may have changed (an install, a reboot, a failover).
+    sim.observe_host(&target);
+    reply
+}
+
+/// Copies a file between two simulated hosts, taking the copy's time.
+fn copy_file(sim: &mut Sim, from: (&str, &str), to: (&str, &str)) -> Reply {
+    let latency = sim.state.latency.command;
+    let Some(file) = sim
+        .state
+        .hosts
+        .get(from.0)
+        .and_then(|h| h.files.get(from.1))
+        .cloned()
+    else {
+        return Reply::fail(
+            1,
+            format!("cprid_util: {}: No such file or directory\n", from.1),
+            latency,
+        );
+    };
+    let seconds = latency + sim.state.latency.copy_per_mib * file.size as f64 / 1_048_576.0;
+    if let Some(h) = sim.state.hosts.get_mut(to.0) {
+        h.files.insert(to.1.to_string(), file);
+    }
+    Reply::ok("", seconds)
 }
 
 /// A user script pushed earlier: its exit status comes from the fleet file (default 0).

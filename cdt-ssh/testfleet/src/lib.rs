@@ -350,32 +350,44 @@ LogLevel ERROR
     )
 }
 
-/// The emulator binary, built next to the running test (`cargo build -p cdt-testfleet`
-/// otherwise).
+/// The emulator binary, built next to the running test (by `cargo nextest run --workspace`,
+/// `cargo test --workspace` or `cargo build -p cdt-testfleet`). One older than the test is
+/// refused: it would emulate yesterday's gateways.
 fn emulator() -> Result<PathBuf, Error> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     // Tests run from target/<profile>/deps; binaries sit in target/<profile>.
-    let candidates = exe
+    let found = exe
         .ancestors()
         .skip(1)
         .take(2)
         .map(|d| d.join("cdt-gaia"))
-        .collect::<Vec<_>>();
-    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
-        return Ok(found.clone());
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "-p", "cdt-testfleet", "--bin", "cdt-gaia"])
-        .status()
-        .map_err(|e| format!("building cdt-gaia: {e}"))?;
-    if !status.success() {
-        return Err("building cdt-gaia failed".into());
-    }
-    candidates
-        .into_iter()
         .find(|p| p.is_file())
-        .ok_or_else(|| "cdt-gaia is not built (cargo build -p cdt-testfleet)".into())
+        .ok_or("cdt-gaia is not built: run `cargo build -p cdt-testfleet` first")?;
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    // The library the test links was built from the same sources as the emulator should be.
+    let library = exe
+        .parent()
+        .and_then(|deps| std::fs::read_dir(deps).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libcdt_core-") && n.ends_with(".rlib"))
+        })
+        .filter_map(|p| modified(&p))
+        .max();
+    if let (Some(lib), Some(bin)) = (library, modified(&found))
+        && bin < lib
+    {
+        return Err(format!(
+            "{} is older than cdt-core: run `cargo build -p cdt-testfleet` first",
+            found.display()
+        ));
+    }
+    Ok(found)
 }
 
 /// Checks for root and `sshd`, and creates what `sshd` needs once per machine: the fleet's

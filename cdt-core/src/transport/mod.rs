@@ -8,7 +8,11 @@
 //! Timeouts are the driver's: it bounds every call with its own deadline, so a transport may
 //! block as long as the remote side does.
 
+pub mod relay;
+
 use std::path::Path;
+
+pub use relay::RelayedConnector;
 
 use async_trait::async_trait;
 
