@@ -599,9 +599,8 @@ fn cprid_util_reports_a_gateway_that_reboots_or_does_not_answer() {
 
 #[test]
 fn cprid_util_refuses_an_address_two_gateways_share() {
-    let mut sim = fleet(
-        "[[gateways]]\nname = \"gw-dup\"\naddress = \"192.0.2.1\"\nversion = \"R81.20\"\n",
-    );
+    let mut sim =
+        fleet("[[gateways]]\nname = \"gw-dup\"\naddress = \"192.0.2.1\"\nversion = \"R81.20\"\n");
     let line = cdt_core::gaia::commands::cprid_rexec("192.0.2.1", "fw ver").unwrap();
     let at = sim.now();
     let reply = sim.exec("mgmt", &line, at).unwrap();

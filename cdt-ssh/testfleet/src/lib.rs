@@ -351,8 +351,8 @@ LogLevel ERROR
 }
 
 /// The emulator binary, built next to the running test (by `cargo nextest run --workspace`,
-/// `cargo test --workspace` or `cargo build -p cdt-testfleet`). One older than the test is
-/// refused: it would emulate yesterday's gateways.
+/// `cargo test --workspace` or `cargo build -p cdt-testfleet`). One older than its sources
+/// is refused: it would emulate yesterday's gateways.
 fn emulator() -> Result<PathBuf, Error> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     // Tests run from target/<profile>/deps; binaries sit in target/<profile>.
@@ -364,30 +364,34 @@ fn emulator() -> Result<PathBuf, Error> {
         .find(|p| p.is_file())
         .ok_or("cdt-gaia is not built: run `cargo build -p cdt-testfleet` first")?;
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    // The library the test links was built from the same sources as the emulator should be.
-    let library = exe
-        .parent()
-        .and_then(|deps| std::fs::read_dir(deps).ok())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("libcdt_core-") && n.ends_with(".rlib"))
-        })
-        .filter_map(|p| modified(&p))
-        .max();
-    if let (Some(lib), Some(bin)) = (library, modified(&found))
-        && bin < lib
+    // The emulator is built from cdt-core's sources and this crate's: none may be newer.
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = [here.join("src"), here.join("../../cdt-core/src")];
+    let newest = sources.iter().filter_map(|d| newest_file(d)).max();
+    if let (Some(source), Some(bin)) = (newest, modified(&found))
+        && bin < source
     {
         return Err(format!(
-            "{} is older than cdt-core: run `cargo build -p cdt-testfleet` first",
+            "{} is older than its sources: run `cargo build -p cdt-testfleet` first",
             found.display()
         ));
     }
     Ok(found)
+}
+
+/// The modification time of the newest file under `dir`.
+fn newest_file(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() {
+            newest_file(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        };
+        newest = newest.max(time);
+    }
+    newest
 }
 
 /// Checks for root and `sshd`, and creates what `sshd` needs once per machine: the fleet's

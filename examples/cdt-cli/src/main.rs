@@ -8,6 +8,10 @@
 //! cdt candidates validate --generated GENERATED.csv EDITED.csv
 //! cdt demo --out DIR [--scale N] [--quiet]
 //! cdt execute --sim FLEET.toml --list LIST.csv --plan PLAN.xml --out DIR [--scale N] [--quiet]
+//! cdt execute --inventory FLEET.toml --list LIST.csv --plan PLAN.xml --out DIR
+//!             [--user U] (--key FILE | --agent | --password-env VAR | --password-file F | --password-prompt)
+//!             [--known-hosts FILE] [--trust-on-first-use] [--rekey HOST]...
+//!             [--management NAME --management-address ADDR [--relay]] [--quiet]
 //! cdt resume DIR [--quiet]
 //! ```
 //!
@@ -29,6 +33,7 @@ use cdt_core::model::Inventory;
 use clap::{Args, Parser, Subcommand};
 
 mod run;
+mod ssh;
 
 /// Deploy packages to Check Point gateway fleets: check CDT files, generate and validate
 /// candidates lists.
@@ -39,6 +44,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Deployment plans (Advanced Mode).
@@ -63,11 +70,25 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Run a deployment: a list and a plan on a simulated fleet.
+    /// Run a deployment: a list and a plan, on a simulated fleet (--sim) or on the gateways
+    /// of an inventory over SSH (--inventory).
+    #[command(group(clap::ArgGroup::new("fleet").required(true).args(["sim", "inventory"])))]
     Execute {
         /// The simulated fleet file.
         #[arg(long)]
-        sim: PathBuf,
+        sim: Option<PathBuf>,
+        /// The inventory of real gateways (TOML or JSON), reached over SSH.
+        #[arg(long)]
+        inventory: Option<PathBuf>,
+        /// The Management Server's object name (version and policy steps run there).
+        #[arg(long, requires = "inventory")]
+        management: Option<String>,
+        /// The policy package installed after an upgrade.
+        #[arg(long, default_value = "Standard")]
+        policy_package: String,
+        /// How to reach the gateways over SSH.
+        #[command(flatten)]
+        ssh: ssh::SshArgs,
         /// The candidates list (validated against the generated one beforehand).
         #[arg(long)]
         list: PathBuf,
@@ -169,12 +190,29 @@ fn main() -> ExitCode {
         Command::Demo { out, scale, quiet } => run::demo(&out, scale, quiet),
         Command::Execute {
             sim,
+            inventory,
+            management,
+            policy_package,
+            ssh,
             list,
             plan,
             out,
             scale,
             quiet,
-        } => run::execute_sim(&sim, &list, &plan, &out, scale, quiet),
+        } => match (sim, inventory) {
+            (Some(sim), _) => run::execute_sim(&sim, &list, &plan, &out, scale, quiet),
+            (None, Some(inventory)) => run::execute_ssh(
+                &inventory,
+                &list,
+                &plan,
+                &out,
+                &ssh,
+                management.as_deref(),
+                &policy_package,
+                quiet,
+            ),
+            (None, None) => Err("give --sim or --inventory".into()),
+        },
         Command::Resume { dir, quiet } => run::resume(&dir, quiet),
     };
     match result {

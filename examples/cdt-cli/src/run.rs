@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use cdt_core::candidates::generate::{GenerateOptions, generate};
 use cdt_core::candidates::{CandidatesList, UpgradeOrder};
-use cdt_core::driver::{Control, Driver, DriverEvent, DriverSettings};
+use cdt_core::driver::{Clock, Control, Driver, DriverEvent, DriverSettings, SystemClock};
 use cdt_core::formats::plan::Plan;
 use cdt_core::gaia::steps::ManagementInfo;
 use cdt_core::journal::Journal;
@@ -16,6 +16,7 @@ use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::report::ReportBuilder;
 use cdt_core::rollout::{Event, Rollout, RolloutSpec, Settings, Status, Work};
 use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use cdt_core::transport::Connector;
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -28,6 +29,9 @@ const DEMO_PACKAGE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Secur
 struct RunInfo {
     management: Option<String>,
     policy_package: String,
+    /// How the gateways were reached over SSH; absent for a simulated fleet.
+    #[serde(default)]
+    ssh: Option<crate::ssh::SshRun>,
 }
 
 fn write(path: &Path, text: &str) -> CliResult {
@@ -122,6 +126,7 @@ fn start(out: &Path, fleet: &FleetFile, spec: RolloutSpec, scale: f64, quiet: bo
             .management
             .as_ref()
             .map_or_else(|| "Standard".to_string(), |m| m.policy_package.clone()),
+        ssh: None,
     };
     write(&out.join("run.json"), &serde_json::to_string_pretty(&info)?)?;
     let rollout = Rollout::new(spec.clone())?;
@@ -136,7 +141,8 @@ fn start(out: &Path, fleet: &FleetFile, spec: RolloutSpec, scale: f64, quiet: bo
         drive(
             out,
             &info,
-            connector,
+            Arc::new(connector.clone()),
+            Arc::new(connector.clock()),
             report,
             quiet,
             Job::Fresh(Box::new((rollout, journal))),
@@ -145,15 +151,90 @@ fn start(out: &Path, fleet: &FleetFile, spec: RolloutSpec, scale: f64, quiet: bo
     })
 }
 
+/// `cdt execute --inventory INVENTORY --list LIST --plan PLAN --out DIR` with SSH options:
+/// a deployment to real gateways.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn execute_ssh(
+    inventory_path: &Path,
+    list_path: &Path,
+    plan_path: &Path,
+    out: &Path,
+    ssh: &crate::ssh::SshArgs,
+    management: Option<&str>,
+    policy_package: &str,
+    quiet: bool,
+) -> CliResult {
+    let ssh = crate::ssh::SshRun::from_args(ssh, inventory_path, management)?;
+    let inventory = ssh.inventory()?;
+    let plan = Plan::load(plan_path)?;
+    let list = CandidatesList::load(list_path)?;
+    let first = plan.first_package().ok_or("the plan names no package")?;
+    let package = inventory.resolve_package(first)?;
+    let spec = RolloutSpec {
+        list,
+        package,
+        work: Work::Plan {
+            plan,
+            cpuse_agent: None,
+        },
+        settings: Settings::default(),
+    };
+    // Credentials are read (and prompted for) before anything is written.
+    let connector = ssh.connector(&inventory)?;
+    let info = RunInfo {
+        management: management.map(str::to_string),
+        policy_package: policy_package.to_string(),
+        ssh: Some(ssh),
+    };
+    std::fs::create_dir_all(out)?;
+    write(&out.join("run.json"), &serde_json::to_string_pretty(&info)?)?;
+    let rollout = Rollout::new(spec.clone())?;
+    let journal = Journal::create(out, &spec)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let scale = info.ssh.as_ref().map_or(1.0, |s| s.clock_scale);
+    runtime.block_on(async {
+        let report = ReportBuilder::new(&rollout);
+        drive(
+            out,
+            &info,
+            connector,
+            clock(scale),
+            report,
+            quiet,
+            Job::Fresh(Box::new((rollout, journal))),
+        )
+        .await
+    })
+}
+
+/// The wall clock, or one running `scale` times faster (for simulated gateways behind SSH).
+fn clock(scale: f64) -> Arc<dyn Clock> {
+    if scale == 1.0 {
+        Arc::new(SystemClock)
+    } else {
+        Arc::new(cdt_core::sim::SimClock::new(jiff::Timestamp::now(), scale))
+    }
+}
+
 /// `cdt resume DIR`: finishes an interrupted run and rewrites its reports.
 pub(crate) fn resume(out: &Path, quiet: bool) -> CliResult {
     let info: RunInfo = serde_json::from_str(&std::fs::read_to_string(out.join("run.json"))?)?;
     let resumed = Journal::resume(out)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
         .build()?;
     runtime.block_on(async {
-        let connector = SimConnector::reopen(&out.join("fleet"))?;
+        let (connector, clock): (Arc<dyn Connector>, Arc<dyn Clock>) = match &info.ssh {
+            Some(ssh) => (ssh.connector(&ssh.inventory()?)?, clock(ssh.clock_scale)),
+            None => {
+                let sim = SimConnector::reopen(&out.join("fleet"))?;
+                (Arc::new(sim.clone()), Arc::new(sim.clock()))
+            }
+        };
         let mut report = ReportBuilder::new(&resumed.rollout);
         for e in &resumed.events {
             report.record_rollout(e);
@@ -173,6 +254,7 @@ pub(crate) fn resume(out: &Path, quiet: bool) -> CliResult {
             out,
             &info,
             connector,
+            clock,
             report,
             quiet,
             Job::Resume(Box::new(resumed)),
@@ -189,12 +271,13 @@ enum Job {
 async fn drive(
     out: &Path,
     info: &RunInfo,
-    connector: SimConnector,
+    connector: Arc<dyn Connector>,
+    clock: Arc<dyn Clock>,
     mut report: ReportBuilder,
     quiet: bool,
     job: Job,
 ) -> CliResult {
-    let settings = DriverSettings {
+    let mut settings = DriverSettings {
         management: info.management.clone().map(|host| ManagementInfo {
             host,
             policy_package: info.policy_package.clone(),
@@ -202,11 +285,13 @@ async fn drive(
         }),
         ..DriverSettings::default()
     };
-    let driver = Driver::new(
-        Arc::new(connector.clone()),
-        Arc::new(connector.clock()),
-        settings,
-    );
+    // Opening an SSH connection takes real time, whatever the clock's pace.
+    if let Some(ssh) = &info.ssh {
+        settings.connect_timeout = jiff::SignedDuration::from_secs_f64(
+            settings.connect_timeout.as_secs_f64() * ssh.clock_scale,
+        );
+    }
+    let driver = Driver::new(connector, clock, settings);
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let names: Vec<String>;
     type Run = std::pin::Pin<

@@ -1,0 +1,190 @@
+//! `cdt execute --inventory …` over SSH, on the test fleet (real sshd running the Gaia
+//! emulator): direct to every gateway, and relayed through the Management Server.
+
+use std::path::Path;
+use std::process::Output;
+
+use cdt_core::model::Version;
+use cdt_core::model::inventory::InventoryFormat;
+use cdt_core::sim::FleetFile;
+use cdt_testfleet::{TestFleet, USER};
+
+const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
+const SCALE: f64 = 300.0;
+
+/// Three gateways and an HA pair, each at `address(name)`.
+fn hosts(address: &dyn Fn(&str) -> String) -> String {
+    let mut text = String::new();
+    for gw in ["gw-1", "gw-2", "gw-3"] {
+        text.push_str(&format!(
+            "[[gateways]]\nname = \"{gw}\"\naddress = \"{}\"\nversion = \"R81.20\"\n\n",
+            address(gw)
+        ));
+    }
+    text.push_str("[[clusters]]\nname = \"ha\"\nkind = \"clusterxl_ha\"\n");
+    for (m, role) in [("ha-a", "Active"), ("ha-b", "Standby")] {
+        text.push_str(&format!(
+            "[[clusters.members]]\nname = \"{m}\"\naddress = \"{}\"\nversion = \"R81.20\"\nrole = \"{role}\"\n",
+            address(m)
+        ));
+    }
+    text
+}
+
+/// The fleet's own addresses (those `cprid_util` knows the gateways by).
+fn fleet_address(name: &str) -> String {
+    let n = ["gw-1", "gw-2", "gw-3", "ha-a", "ha-b"]
+        .iter()
+        .position(|g| *g == name)
+        .unwrap_or(99);
+    format!("192.0.2.{}", n + 1)
+}
+
+fn cdt(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cdt"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn deploy_over_ssh(relayed: bool) {
+    let fleet_text = format!(
+        "start = \"2026-12-01T01:00:00Z\"\n\n[management]\nname = \"mgmt\"\naddress = \"192.0.2.250\"\n\n{}",
+        hosts(&fleet_address)
+    );
+    let fleet = TestFleet::start(
+        &FleetFile::parse(&fleet_text, InventoryFormat::Toml, None).unwrap(),
+        SCALE,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let addresses = fleet.addresses();
+    // Direct: the inventory gives each gateway's SSH address; relayed: the addresses
+    // cprid_util reaches them at.
+    let inventory = dir.path().join("inventory.toml");
+    let address = |name: &str| {
+        if relayed {
+            fleet_address(name)
+        } else {
+            addresses[name].ip().to_string()
+        }
+    };
+    std::fs::write(&inventory, hosts(&address)).unwrap();
+    let package = dir.path().join(UPGRADE);
+    std::fs::write(&package, "the upgrade package").unwrap();
+    let list = dir.path().join("list.csv");
+    let out = cdt(&[
+        "candidates",
+        "generate",
+        "--inventory",
+        path(&inventory),
+        "--package",
+        path(&package),
+        "--output",
+        path(&list),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let plan = dir.path().join("plan.xml");
+    std::fs::write(
+        &plan,
+        format!(
+            r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
+<install_package path="{}"/></CDT_Deployment_Plan>"#,
+            package.display()
+        ),
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let management_address = addresses["mgmt"].ip().to_string();
+    let scale = SCALE.to_string();
+    let (key, known_hosts) = (fleet.client_key(), fleet.known_hosts());
+    let mut args = vec![
+        "execute",
+        "--inventory",
+        path(&inventory),
+        "--list",
+        path(&list),
+        "--plan",
+        path(&plan),
+        "--out",
+        path(&run),
+        "--user",
+        USER,
+        "--key",
+        path(&key),
+        "--known-hosts",
+        path(&known_hosts),
+        "--management",
+        "mgmt",
+        "--management-address",
+        &management_address,
+        "--clock-scale",
+        &scale,
+        "--quiet",
+    ];
+    if relayed {
+        args.push("--relay");
+    }
+    let out = cdt(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("5 succeeded, 0 failed"),
+        "{stdout}\n{}",
+        std::fs::read_to_string(run.join("results.csv")).unwrap_or_default()
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["totals"]["succeeded"], 5);
+    let sim = fleet.sim().unwrap();
+    for host in ["gw-1", "gw-2", "gw-3", "ha-a", "ha-b"] {
+        assert_eq!(
+            sim.installed(host).map(|v| v.version),
+            Some(Version::R82),
+            "{host}"
+        );
+    }
+    assert!(sim.record().cluster_down.values().all(Vec::is_empty));
+    assert!(!sim.record().policy_installs.is_empty());
+    // The run folder says how to reach the gateways again (to resume), not with what secret.
+    let info = std::fs::read_to_string(run.join("run.json")).unwrap();
+    assert!(info.contains("\"user\": \"cdtfleet\""), "{info}");
+}
+
+#[test]
+fn execute_deploys_over_direct_ssh() {
+    deploy_over_ssh(false);
+}
+
+#[test]
+fn execute_deploys_relayed_through_the_management_server() {
+    deploy_over_ssh(true);
+}
+
+#[test]
+fn execute_over_ssh_needs_a_way_to_authenticate() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.toml");
+    std::fs::write(&inventory, hosts(&fleet_address)).unwrap();
+    let out = cdt(&[
+        "execute",
+        "--inventory",
+        path(&inventory),
+        "--list",
+        "list.csv",
+        "--plan",
+        "plan.xml",
+        "--out",
+        path(&dir.path().join("run")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--key, --agent"));
+}
