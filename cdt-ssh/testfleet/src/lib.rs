@@ -26,6 +26,10 @@ use cdt_core::sim::{FleetFile, Sim, SimConnector, clock_in_dir};
 /// The account sessions log in as.
 pub const USER: &str = "cdtfleet";
 
+/// The account's password (for the password and keyboard-interactive tests on a
+/// [`PlainServer`]; the fleet's servers accept keys only).
+pub const PASSWORD: &str = "cdt-fleet-password";
+
 const SSHD: &str = "/usr/sbin/sshd";
 
 /// Why a fleet could not start.
@@ -438,9 +442,25 @@ fn prepare_system() -> Result<(), Error> {
             return Err(format!("cannot create the user {USER}"));
         }
     }
-    // Unlocked for key logins (a locked account is refused even with a key when PAM is off);
-    // its home is `/`, which exists.
-    run("usermod", &["-p", "*", "-d", "/", USER])
+    // Unlocked, with a known password (a locked account is refused even with a key when PAM
+    // is off); its home is `/`, which exists.
+    run("usermod", &["-d", "/", USER])?;
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("chpasswd: {e}"))?;
+    if let Some(mut stdin) = chpasswd.stdin.take() {
+        use std::io::Write;
+        stdin
+            .write_all(format!("{USER}:{PASSWORD}\n").as_bytes())
+            .map_err(|e| format!("chpasswd: {e}"))?;
+    }
+    let status = chpasswd.wait().map_err(|e| format!("chpasswd: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("chpasswd failed for {USER}"))
+    }
 }
 
 fn run(program: &str, args: &[&str]) -> Result<(), Error> {
@@ -531,4 +551,121 @@ fn kill_tree(pid: u32) {
         .args(&pids)
         .stderr(Stdio::null())
         .status();
+}
+
+/// A plain OpenSSH server on loopback, without the emulator: the account's shell runs
+/// commands, SFTP is served (`internal-sftp`), passwords and keyboard-interactive (PAM) are
+/// accepted, and `MaxSessions` and `MaxStartups` keep OpenSSH's defaults, as on a real
+/// gateway. For testing the transport itself: copies over SFTP, authentication methods,
+/// refused channels.
+pub struct PlainServer {
+    dir: tempfile::TempDir,
+    server: Server,
+}
+
+impl PlainServer {
+    /// Starts the server.
+    pub fn start() -> Result<PlainServer, Error> {
+        prepare_system()?;
+        let dir = tempfile::Builder::new()
+            .prefix("cdt-plainsshd-")
+            .tempdir()
+            .map_err(|e| format!("temporary folder: {e}"))?;
+        let root = dir.path().to_path_buf();
+        chmod(&root, "0755")?;
+        keygen(&root.join("client_key"))?;
+        let authorized = root.join("authorized_keys");
+        std::fs::copy(root.join("client_key.pub"), &authorized).map_err(|e| e.to_string())?;
+        chmod(&authorized, "0644")?;
+        let key = root.join("ssh_host_ed25519_key");
+        keygen(&key)?;
+        let public = std::fs::read_to_string(root.join("ssh_host_ed25519_key.pub"))
+            .map_err(|e| e.to_string())?;
+        let mut last_error = String::new();
+        for attempt in 0..8u32 {
+            let block = random_block(attempt + 100);
+            let address = Ipv4Addr::new(127, block.0, block.1, 1);
+            let config = root.join("sshd_config");
+            std::fs::write(
+                &config,
+                format!(
+                    "ListenAddress {address}:22
+HostKey {key}
+PidFile none
+AuthorizedKeysFile {authorized}
+StrictModes no
+UsePAM yes
+PermitRootLogin no
+AllowUsers {USER}
+PasswordAuthentication yes
+KbdInteractiveAuthentication yes
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+",
+                    key = key.display(),
+                    authorized = authorized.display(),
+                ),
+            )
+            .map_err(|e| e.to_string())?;
+            let mut server = Server {
+                name: "plain".into(),
+                address,
+                config,
+                log: root.join("sshd.log"),
+                child: None,
+            };
+            match server.start() {
+                Ok(()) => {
+                    let mut fields = public.split_whitespace();
+                    let (kind, base64) = (
+                        fields.next().unwrap_or_default(),
+                        fields.next().unwrap_or_default(),
+                    );
+                    std::fs::write(
+                        root.join("known_hosts"),
+                        format!("{address} {kind} {base64}\n"),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    return Ok(PlainServer { dir, server });
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        Err(format!("the plain server did not come up: {last_error}"))
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from((self.server.address, 22))
+    }
+
+    /// A `known_hosts` file listing its key.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.dir.path().join("known_hosts")
+    }
+
+    /// The private key (ed25519, no passphrase) it accepts for [`USER`].
+    pub fn client_key(&self) -> PathBuf {
+        self.dir.path().join("client_key")
+    }
+
+    /// Accepts another public key (an OpenSSH `.pub` file) for [`USER`].
+    pub fn authorize(&self, public_key: &Path) -> Result<(), Error> {
+        let key = std::fs::read_to_string(public_key).map_err(|e| e.to_string())?;
+        let path = self.dir.path().join("authorized_keys");
+        let mut keys = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        keys.push_str(&key);
+        std::fs::write(&path, keys).map_err(|e| e.to_string())
+    }
+
+    /// Its log (`LogLevel VERBOSE`: logins, subsystem sessions).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.server.log).unwrap_or_default()
+    }
+}
+
+impl Drop for PlainServer {
+    fn drop(&mut self) {
+        self.server.stop();
+    }
 }
