@@ -125,6 +125,8 @@ pub enum ErrorKind {
     Candidates = 15,
     /// A rollout cannot be built from its inputs, or was driven wrongly.
     Rollout = 16,
+    /// The Management Server could not be read (its API refused, or did not answer).
+    Management = 17,
 }
 
 /// Everything that can go wrong in `cdt-core`.
@@ -177,6 +179,9 @@ pub enum Error {
     /// safely, a mode without its package or plan), or an outcome for an unknown action.
     #[error("{0}")]
     Rollout(String),
+    /// The Management Server could not be read.
+    #[error("Management Server: {0}")]
+    Management(String),
 }
 
 impl Error {
@@ -192,6 +197,7 @@ impl Error {
             Error::Package { .. } => ErrorKind::Package,
             Error::Candidates(_) => ErrorKind::Candidates,
             Error::Rollout(_) => ErrorKind::Rollout,
+            Error::Management(_) => ErrorKind::Management,
         }
     }
 
@@ -205,7 +211,8 @@ impl Error {
             Error::Io { .. }
             | Error::TooLarge { .. }
             | Error::Package { .. }
-            | Error::Rollout(_) => &[],
+            | Error::Rollout(_)
+            | Error::Management(_) => &[],
         }
     }
 }

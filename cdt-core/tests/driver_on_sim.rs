@@ -409,3 +409,73 @@ async fn in_virtual_time_the_makespan_is_the_critical_path() {
         "makespan {whole_took:?}, critical path {critical:?} (per batch {slowest:?})"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_inventory_read_from_the_management_server_is_the_fleets() {
+    let fleet = FleetFile::parse(SMALL_FLEET, InventoryFormat::Toml, None).unwrap();
+    let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+    let driver = Driver::new(
+        Arc::new(connector.clone()),
+        Arc::new(connector.clock()),
+        DriverSettings::default(),
+    );
+    let management = ManagementInfo {
+        host: "mgmt".into(),
+        policy_package: "Standard".into(),
+        domain: None,
+    };
+    let found = driver.discover(&management).await.unwrap();
+    assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    let mut want = fleet.inventory();
+    let mut got = found.inventory;
+    // Compared as sets: the Management Server lists objects in its own order.
+    for inv in [&mut want, &mut got] {
+        inv.gateways.sort_by(|a, b| a.name.cmp(&b.name));
+        inv.clusters.sort_by(|a, b| a.name.cmp(&b.name));
+        for c in &mut inv.clusters {
+            c.members
+                .sort_by(|a, b| a.gateway.name.cmp(&b.gateway.name));
+        }
+    }
+    assert_eq!(got, want);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_box_that_does_not_answer_is_listed_unreachable_with_a_warning() {
+    let fleet = FleetFile::parse(
+        &format!("{SMALL_FLEET}\n[[faults]]\nkind = \"unreachable\"\nhost = \"ha-b\"\nfrom = 0\n"),
+        InventoryFormat::Toml,
+        None,
+    )
+    .unwrap();
+    let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+    let driver = Driver::new(
+        Arc::new(connector.clone()),
+        Arc::new(connector.clock()),
+        DriverSettings::default(),
+    );
+    let management = ManagementInfo {
+        host: "mgmt".into(),
+        policy_package: "Standard".into(),
+        domain: None,
+    };
+    let found = driver.discover(&management).await.unwrap();
+    assert_eq!(found.warnings.len(), 1, "{:?}", found.warnings);
+    assert!(found.warnings[0].starts_with("ha-b: does not answer"));
+    let ha = found
+        .inventory
+        .clusters
+        .iter()
+        .find(|c| c.name == "ha")
+        .unwrap();
+    let b = ha
+        .members
+        .iter()
+        .find(|m| m.gateway.name == "ha-b")
+        .unwrap();
+    assert_eq!(b.role, cdt_core::model::MemberRole::Down);
+    assert_eq!(
+        b.gateway.reachability,
+        cdt_core::model::inventory::Reachability::Unreachable
+    );
+}

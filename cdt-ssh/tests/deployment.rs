@@ -253,18 +253,12 @@ fn over_ssh(fleet: &FleetFile, dir: &Path, relayed: bool) -> (Totals, Report, Si
     settings.connect_timeout = Duration::from_secs(10);
     let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
     let connector: Arc<dyn Connector> = if relayed {
-        // cprid_util reaches each gateway at its address in the inventory.
-        let inventory = fleet.inventory();
-        let servers = inventory
-            .gateways
-            .iter()
-            .chain(
-                inventory
-                    .clusters
-                    .iter()
-                    .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
-            )
-            .map(|g| (g.name.clone(), g.address.to_string()))
+        // cprid_util reaches each gateway at its address (the test fleet's, where the
+        // Management Server's database has it).
+        let servers = ssh_fleet
+            .addresses()
+            .into_iter()
+            .map(|(name, address)| (name, address.ip().to_string()))
             .collect();
         Arc::new(RelayedConnector::new(ssh, "mgmt", servers))
     } else {

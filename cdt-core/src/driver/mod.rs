@@ -219,6 +219,31 @@ impl Driver {
         }
     }
 
+    /// Reads the fleet from the Management Server and the boxes (see
+    /// [`steps::discover`]), over this driver's connector.
+    pub async fn discover(&self, management: &ManagementInfo) -> Result<steps::Discovered> {
+        steps::discover(self.hosts.as_ref(), management)
+            .await
+            .map_err(Error::Management)
+    }
+
+    /// Reads the gateways and clusters in the Management Server's database (see
+    /// [`steps::read_database`]); [`Driver::inspect`] then asks the boxes.
+    pub async fn read_management_database(
+        &self,
+        management: &ManagementInfo,
+    ) -> Result<steps::Discovered> {
+        steps::read_database(self.hosts.as_ref(), management)
+            .await
+            .map_err(Error::Management)
+    }
+
+    /// Asks every box of `inventory` its Jumbo take and, for members, its role now (see
+    /// [`steps::inspect`]); returns a warning for each box that did not answer.
+    pub async fn inspect(&self, inventory: &mut crate::model::Inventory) -> Vec<String> {
+        steps::inspect(self.hosts.as_ref(), inventory).await
+    }
+
     /// Runs `rollout` to its end, publishing every event on `events`; returns the totals.
     pub async fn run(
         &self,

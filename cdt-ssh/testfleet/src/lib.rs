@@ -11,7 +11,8 @@
 //!
 //! Sessions log in as a dedicated user (`cdtfleet`, shell `/bin/sh`) with a client key the
 //! fleet generates ([`TestFleet::client_key`]); [`TestFleet::known_hosts`] lists every host
-//! key. Starting a fleet needs root (to run `sshd`) and `openssh-server` installed.
+//! key. The simulated hosts take their servers' addresses (the fleet file's are replaced), so
+//! the Management Server's database and `cprid_util` know each host where SSH reaches it. Starting a fleet needs root (to run `sshd`) and `openssh-server` installed.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -67,15 +68,6 @@ impl TestFleet {
         chmod(&root, "0755")?;
         let state = root.join("state");
         std::fs::create_dir_all(&state).map_err(|e| format!("{}: {e}", state.display()))?;
-        SimConnector::new(Sim::new(fleet), scale)
-            .keep_state_in(&state)
-            .map_err(|e| e.to_string())?;
-        // The emulator runs as the fleet's user: it rewrites the state and takes its lock.
-        std::fs::write(state.join("sim.lock"), b"").map_err(|e| e.to_string())?;
-        chmod(&state, "0777")?;
-        for f in ["sim.json", "clock.json", "sim.lock"] {
-            chmod(&state.join(f), "0666")?;
-        }
         let client_key = root.join("client_key");
         keygen(&client_key)?;
         let authorized = root.join("authorized_keys");
@@ -120,6 +112,27 @@ impl TestFleet {
                     child: None,
                 });
             }
+            // The simulated hosts live at the servers' addresses: the Management Server's
+            // database, cprid_util and the gateways agree with SSH on where each host is.
+            let at = |name: &str| {
+                servers
+                    .iter()
+                    .find(|s| s.name == name)
+                    .map(|s| std::net::IpAddr::V4(s.address))
+            };
+            let mut placed = fleet.clone();
+            for g in placed.gateways.iter_mut().chain(
+                placed
+                    .clusters
+                    .iter_mut()
+                    .flat_map(|c| c.members.iter_mut().map(|m| &mut m.gateway)),
+            ) {
+                g.address = at(&g.name).unwrap_or(g.address);
+            }
+            if let Some(m) = placed.management.as_mut() {
+                m.address = at(&m.name).unwrap_or(m.address);
+            }
+            write_state(&placed, scale, &state)?;
             let mut failed = None;
             for s in &mut servers {
                 if let Err(e) = s.start() {
@@ -305,6 +318,20 @@ fn supervise(servers: &Mutex<Vec<Server>>, stop: &AtomicBool, state: &Path) {
             }
         }
     }
+}
+
+/// Writes the fleet's initial state and clock, readable and writable by the fleet's user (the
+/// emulator rewrites the state and takes its lock).
+fn write_state(fleet: &FleetFile, scale: f64, state: &Path) -> Result<(), Error> {
+    SimConnector::new(Sim::new(fleet), scale)
+        .keep_state_in(state)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(state.join("sim.lock"), b"").map_err(|e| e.to_string())?;
+    chmod(state, "0777")?;
+    for f in ["sim.json", "clock.json", "sim.lock"] {
+        chmod(&state.join(f), "0666")?;
+    }
+    Ok(())
 }
 
 /// The names of every host, in a stable order: gateways, members, the Management Server.

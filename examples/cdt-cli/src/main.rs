@@ -12,6 +12,8 @@
 //!             [--user U] (--key FILE | --agent | --password-env VAR | --password-file F | --password-prompt)
 //!             [--known-hosts FILE] [--trust-on-first-use] [--rekey HOST]...
 //!             [--management NAME --management-address ADDR [--relay]] [--quiet]
+//! cdt discover --management NAME --management-address ADDR --output FLEET.toml [--domain D]
+//!              [SSH options as for execute] [--relay]
 //! cdt resume DIR [--quiet]
 //! ```
 //!
@@ -104,6 +106,22 @@ enum Command {
         /// Print only the summary.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Read the fleet from the Management Server (and each box's take and role) into an
+    /// inventory file.
+    Discover {
+        /// The Management Server's object name.
+        #[arg(long)]
+        management: String,
+        /// A Domain of a Multi-Domain Server.
+        #[arg(long)]
+        domain: Option<String>,
+        /// The inventory file to write (JSON for `.json`, TOML otherwise).
+        #[arg(long)]
+        output: PathBuf,
+        /// How to reach the Management Server and the gateways over SSH.
+        #[command(flatten)]
+        ssh: ssh::SshArgs,
     },
     /// Finish an interrupted run and rewrite its reports.
     Resume {
@@ -213,6 +231,12 @@ fn main() -> ExitCode {
             ),
             (None, None) => Err("give --sim or --inventory".into()),
         },
+        Command::Discover {
+            management,
+            domain,
+            output,
+            ssh,
+        } => run::discover(&ssh, &management, domain.as_deref(), &output),
         Command::Resume { dir, quiet } => run::resume(&dir, quiet),
     };
     match result {

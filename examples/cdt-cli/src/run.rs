@@ -164,7 +164,7 @@ pub(crate) fn execute_ssh(
     policy_package: &str,
     quiet: bool,
 ) -> CliResult {
-    let ssh = crate::ssh::SshRun::from_args(ssh, inventory_path, management)?;
+    let ssh = crate::ssh::SshRun::from_args(ssh, Some(inventory_path), management)?;
     let inventory = ssh.inventory()?;
     let plan = Plan::load(plan_path)?;
     let list = CandidatesList::load(list_path)?;
@@ -208,6 +208,75 @@ pub(crate) fn execute_ssh(
         )
         .await
     })
+}
+
+/// `cdt discover --management NAME --management-address ADDR --output FILE`: reads the fleet
+/// from the Management Server's database, then asks each box its Jumbo take and, for members,
+/// its role; writes the inventory (JSON for `.json`, TOML otherwise).
+pub(crate) fn discover(
+    ssh: &crate::ssh::SshArgs,
+    management: &str,
+    domain: Option<&str>,
+    output: &Path,
+) -> CliResult {
+    let run = crate::ssh::SshRun::from_args(ssh, None, Some(management))?;
+    let Some((host, _)) = run.management() else {
+        return Err("give --management-address".into());
+    };
+    let info = ManagementInfo {
+        host: host.to_string(),
+        policy_package: "Standard".into(),
+        domain: domain.map(str::to_string),
+    };
+    let auth = run.auth()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (inventory, warnings) = runtime.block_on(async {
+        let settings = DriverSettings {
+            connect_timeout: jiff::SignedDuration::from_secs_f64(30.0 * run.clock_scale),
+            ..DriverSettings::default()
+        };
+        // The database first, over a connection to the Management Server only; then the
+        // boxes, at the addresses the database gave.
+        let empty = cdt_core::model::Inventory::default();
+        let driver = Driver::new(
+            run.connector_with(&empty, auth.clone()),
+            clock(run.clock_scale),
+            settings.clone(),
+        );
+        let mut found = driver.read_management_database(&info).await?;
+        let driver = Driver::new(
+            run.connector_with(&found.inventory, auth),
+            clock(run.clock_scale),
+            settings,
+        );
+        let more = driver.inspect(&mut found.inventory).await;
+        found.warnings.extend(more);
+        Ok::<_, cdt_core::Error>((found.inventory, found.warnings))
+    })?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = if output.extension().is_some_and(|e| e == "json") {
+        inventory.to_json()
+    } else {
+        inventory.to_toml()?
+    };
+    write(output, &text)?;
+    println!(
+        "{} gateways and {} clusters ({} members) written to {}",
+        inventory.gateways.len(),
+        inventory.clusters.len(),
+        inventory
+            .clusters
+            .iter()
+            .map(|c| c.members.len())
+            .sum::<usize>(),
+        output.display()
+    );
+    Ok(())
 }
 
 /// The wall clock, or one running `scale` times faster (for simulated gateways behind SSH).

@@ -108,7 +108,7 @@ enum AuthSource {
 /// What a run over SSH records in its run folder (no secrets), to resume it.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub(crate) struct SshRun {
-    inventory: PathBuf,
+    inventory: Option<PathBuf>,
     user: String,
     port: u16,
     auth: AuthSource,
@@ -124,7 +124,7 @@ impl SshRun {
     /// The run's SSH settings from the command line.
     pub(crate) fn from_args(
         args: &SshArgs,
-        inventory: &std::path::Path,
+        inventory: Option<&std::path::Path>,
         management: Option<&str>,
     ) -> Result<SshRun, String> {
         let auth = if let Some(path) = &args.key {
@@ -167,7 +167,7 @@ impl SshRun {
             .join(".ssh/known_hosts"),
         };
         Ok(SshRun {
-            inventory: absolute(inventory)?,
+            inventory: inventory.map(absolute).transpose()?,
             user: args.user.clone(),
             port: args.port,
             auth,
@@ -187,14 +187,30 @@ impl SshRun {
     }
 
     /// The inventory the run deploys to.
-    pub(crate) fn inventory(&self) -> cdt_core::Result<Inventory> {
-        Inventory::load(&self.inventory)
+    pub(crate) fn inventory(&self) -> Result<Inventory, Box<dyn std::error::Error>> {
+        let path = self
+            .inventory
+            .as_ref()
+            .ok_or("the run has no inventory file")?;
+        Ok(Inventory::load(path)?)
+    }
+
+    /// The Management Server's name and address, when given.
+    pub(crate) fn management(&self) -> Option<(&str, &str)> {
+        self.management
+            .as_ref()
+            .map(|(n, a)| (n.as_str(), a.as_str()))
     }
 
     /// The connector: direct to every gateway, or relayed through the Management Server.
     /// Reads the secrets now.
     pub(crate) fn connector(&self, inventory: &Inventory) -> Result<Arc<dyn Connector>, String> {
-        let auth = match &self.auth {
+        Ok(self.connector_with(inventory, self.auth()?))
+    }
+
+    /// The credentials, read (or asked for) now.
+    pub(crate) fn auth(&self) -> Result<Auth, String> {
+        Ok(match &self.auth {
             AuthSource::Key { path, passphrase } => Auth::KeyFile {
                 path: path.clone(),
                 passphrase: passphrase
@@ -214,7 +230,11 @@ impl SshRun {
                     Auth::Password(password)
                 }
             }
-        };
+        })
+    }
+
+    /// The connector for `inventory`'s gateways with credentials already read.
+    pub(crate) fn connector_with(&self, inventory: &Inventory, auth: Auth) -> Arc<dyn Connector> {
         let gateways: BTreeMap<String, String> = inventory
             .gateways
             .iter()
@@ -247,10 +267,10 @@ impl SshRun {
         }
         settings.rekey = self.rekey.iter().cloned().collect();
         let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
-        Ok(match (&self.management, self.relay) {
+        match (&self.management, self.relay) {
             (Some((name, _)), true) => Arc::new(RelayedConnector::new(ssh, name, gateways)),
             _ => ssh,
-        })
+        }
     }
 }
 

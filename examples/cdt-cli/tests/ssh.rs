@@ -31,7 +31,7 @@ fn hosts(address: &dyn Fn(&str) -> String) -> String {
     text
 }
 
-/// The fleet's own addresses (those `cprid_util` knows the gateways by).
+/// Addresses for the fleet file (the test fleet replaces them with its servers').
 fn fleet_address(name: &str) -> String {
     let n = ["gw-1", "gw-2", "gw-3", "ha-a", "ha-b"]
         .iter()
@@ -63,17 +63,13 @@ fn deploy_over_ssh(relayed: bool) {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let addresses = fleet.addresses();
-    // Direct: the inventory gives each gateway's SSH address; relayed: the addresses
-    // cprid_util reaches them at.
+    // Each gateway at its server's address (where SSH and cprid_util both reach it).
     let inventory = dir.path().join("inventory.toml");
-    let address = |name: &str| {
-        if relayed {
-            fleet_address(name)
-        } else {
-            addresses[name].ip().to_string()
-        }
-    };
-    std::fs::write(&inventory, hosts(&address)).unwrap();
+    std::fs::write(
+        &inventory,
+        hosts(&|name: &str| addresses[name].ip().to_string()),
+    )
+    .unwrap();
     let package = dir.path().join(UPGRADE);
     std::fs::write(&package, "the upgrade package").unwrap();
     let list = dir.path().join("list.csv");
@@ -187,4 +183,74 @@ fn execute_over_ssh_needs_a_way_to_authenticate() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--key, --agent"));
+}
+
+fn discover_over_ssh(relayed: bool) {
+    let fleet_text = format!(
+        "start = \"2026-12-01T01:00:00Z\"\n\n[management]\nname = \"mgmt\"\naddress = \"192.0.2.250\"\n\n{}",
+        hosts(&fleet_address)
+    );
+    let file = FleetFile::parse(&fleet_text, InventoryFormat::Toml, None).unwrap();
+    let fleet = TestFleet::start(&file, SCALE).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("found.toml");
+    let addresses = fleet.addresses();
+    let management_address = addresses["mgmt"].ip().to_string();
+    let (key, known_hosts) = (fleet.client_key(), fleet.known_hosts());
+    let scale = SCALE.to_string();
+    let mut args = vec![
+        "discover",
+        "--management",
+        "mgmt",
+        "--management-address",
+        &management_address,
+        "--output",
+        path(&output),
+        "--user",
+        USER,
+        "--key",
+        path(&key),
+        "--known-hosts",
+        path(&known_hosts),
+        "--clock-scale",
+        &scale,
+    ];
+    if relayed {
+        args.push("--relay");
+    }
+    let out = cdt(&args);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 gateways and 1 clusters (2 members)"));
+    let mut found = cdt_core::model::Inventory::load(&output).unwrap();
+    // The fleet as the test fleet serves it: every host at its server's address.
+    let mut want = FleetFile::parse(
+        &hosts(&|name: &str| addresses[name].ip().to_string()),
+        InventoryFormat::Toml,
+        None,
+    )
+    .unwrap()
+    .inventory();
+    for inv in [&mut want, &mut found] {
+        inv.gateways.sort_by(|a, b| a.name.cmp(&b.name));
+        for c in &mut inv.clusters {
+            c.members
+                .sort_by(|a, b| a.gateway.name.cmp(&b.gateway.name));
+        }
+    }
+    assert_eq!(found, want);
+}
+
+#[test]
+fn discover_reads_the_fleet_from_the_management_server_and_the_boxes() {
+    discover_over_ssh(false);
+}
+
+#[test]
+fn discover_works_relayed_through_the_management_server() {
+    discover_over_ssh(true);
 }

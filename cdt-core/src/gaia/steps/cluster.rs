@@ -142,6 +142,36 @@ async fn local_state(hosts: &dyn Hosts, host: &str) -> StepResult<Option<MemberH
     Ok(state.local().map(|m| m.state.clone()))
 }
 
+/// A member's role now, as the member reports it: `show vrrp` for VRRP, `cphaprob state`
+/// otherwise (for VSLS, active means active for the first Virtual System).
+pub(super) async fn role_now(
+    hosts: &dyn Hosts,
+    kind: ClusterKind,
+    host: &str,
+) -> StepResult<crate::model::MemberRole> {
+    use crate::model::MemberRole;
+    if kind == ClusterKind::Vrrp {
+        let vrrp = parse::parse_vrrp(&run_ok(hosts, host, &commands::show_vrrp()).await?)
+            .map_err(|e| StepError::Failed(format!("{host}: show vrrp: {e}")))?;
+        return Ok(match vrrp.role() {
+            Some(VrrpRole::Master) => MemberRole::Master,
+            Some(VrrpRole::Backup) => MemberRole::Backup,
+            None => MemberRole::Down,
+        });
+    }
+    let active = match local_state(hosts, host).await? {
+        Some(s) if s.is_active() => true,
+        Some(s) if s.to_string().eq_ignore_ascii_case("down") => return Ok(MemberRole::Down),
+        _ => false,
+    };
+    Ok(match (kind, active) {
+        (ClusterKind::VsxVsls, true) => MemberRole::VslsActiveMember,
+        (ClusterKind::VsxVsls, false) => MemberRole::VslsMember,
+        (_, true) => MemberRole::Active,
+        (_, false) => MemberRole::Standby,
+    })
+}
+
 /// Whether `host` is the active member (Master for VRRP).
 async fn is_active(hosts: &dyn Hosts, kind: ClusterKind, host: &str) -> StepResult<bool> {
     if kind == ClusterKind::Vrrp {

@@ -2,23 +2,27 @@
 //! session per step (login, changes, publish, logout): the object's version (SPEC 3.2 step 2)
 //! and the policy install after an install.
 
-use super::{Hosts, StepContext, StepError, StepResult, command};
+use super::{Hosts, ManagementInfo, StepContext, StepError, StepResult, command};
 use crate::gaia::commands;
 use crate::gaia::parse::mgmt;
 use crate::rollout::Outcome;
 
+/// The Management Server a step needs.
+fn info(ctx: &StepContext) -> StepResult<&ManagementInfo> {
+    ctx.management.as_deref().ok_or_else(|| {
+        StepError::Failed("this step needs the Management Server, and none is configured".into())
+    })
+}
+
 /// Runs `mgmt_cli` and reads the reply, turning API errors into failures.
 async fn call<T>(
     hosts: &dyn Hosts,
-    ctx: &StepContext,
+    m: &ManagementInfo,
     name: &str,
     params: &[(&str, &str)],
     session: Option<&str>,
     read: impl Fn(&str) -> Result<T, crate::gaia::parse::ParseError>,
 ) -> StepResult<T> {
-    let m = ctx.management.as_ref().ok_or_else(|| {
-        StepError::Failed("this step needs the Management Server, and none is configured".into())
-    })?;
     let line = command(commands::mgmt_cli(
         name,
         params,
@@ -29,10 +33,10 @@ async fn call<T>(
     read(&out.stdout).map_err(|e| StepError::Failed(format!("{}: mgmt_cli {name}: {e}", m.host)))
 }
 
-async fn login(hosts: &dyn Hosts, ctx: &StepContext) -> StepResult<String> {
+async fn login(hosts: &dyn Hosts, m: &ManagementInfo) -> StepResult<String> {
     let login = call(
         hosts,
-        ctx,
+        m,
         "login",
         &[("-r", "true")],
         None,
@@ -42,8 +46,8 @@ async fn login(hosts: &dyn Hosts, ctx: &StepContext) -> StepResult<String> {
     Ok(login.sid)
 }
 
-async fn logout(hosts: &dyn Hosts, ctx: &StepContext, sid: &str) {
-    let _ = call(hosts, ctx, "logout", &[], Some(sid), |_| Ok(())).await;
+async fn logout(hosts: &dyn Hosts, m: &ManagementInfo, sid: &str) {
+    let _ = call(hosts, m, "logout", &[], Some(sid), |_| Ok(())).await;
 }
 
 /// Waits for a task to finish and requires it to succeed.
@@ -52,7 +56,7 @@ async fn wait_task(hosts: &dyn Hosts, ctx: &StepContext, task_id: &str) -> StepR
     loop {
         let tasks = call(
             hosts,
-            ctx,
+            info(ctx)?,
             "show-task",
             &[("task-id", task_id)],
             None,
@@ -93,22 +97,23 @@ pub(super) async fn set_version(
     } else {
         "set-simple-gateway"
     };
-    let sid = login(hosts, ctx).await?;
+    let m = info(ctx)?;
+    let sid = login(hosts, m).await?;
     let result = async {
         call(
             hosts,
-            ctx,
+            m,
             command_name,
             &[("name", &ctx.object), ("version", version)],
             Some(&sid),
             mgmt::parse_reply,
         )
         .await?;
-        let task = call(hosts, ctx, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
+        let task = call(hosts, m, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
         wait_task(hosts, ctx, &task.task_id).await
     }
     .await;
-    logout(hosts, ctx, &sid).await;
+    logout(hosts, m, &sid).await;
     result.map(|()| Outcome::Ok)
 }
 
@@ -119,12 +124,12 @@ pub(super) async fn install_policy(hosts: &dyn Hosts, ctx: &StepContext) -> Step
             "installing policy needs the Management Server, and none is configured".into(),
         ));
     };
-    let sid = login(hosts, ctx).await?;
+    let sid = login(hosts, m).await?;
     let package = m.policy_package.clone();
     let result = async {
         let task = call(
             hosts,
-            ctx,
+            m,
             "install-policy",
             &[
                 ("policy-package", &package),
@@ -139,6 +144,206 @@ pub(super) async fn install_policy(hosts: &dyn Hosts, ctx: &StepContext) -> Step
         wait_task(hosts, ctx, &task.task_id).await
     }
     .await;
-    logout(hosts, ctx, &sid).await;
+    logout(hosts, m, &sid).await;
     result.map(|()| Outcome::Ok)
+}
+
+/// An inventory read from the Management Server and the boxes themselves, with what could not
+/// be read.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// The gateways and clusters.
+    pub inventory: crate::model::Inventory,
+    /// Objects left out or boxes that did not answer, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// Reads the fleet from the Management Server and then from the boxes: [`read_database`],
+/// then [`inspect`], over the same hosts.
+pub async fn discover(hosts: &dyn Hosts, m: &ManagementInfo) -> Result<Discovered, String> {
+    let mut found = read_database(hosts, m).await?;
+    let warnings = inspect(hosts, &mut found.inventory).await;
+    found.warnings.extend(warnings);
+    Ok(found)
+}
+
+/// Reads the gateways and clusters in the Management Server's database (`-d` for a Domain of
+/// a Multi-Domain Server): names, main addresses, members and versions. What only a box knows
+/// (its Jumbo take, a member's role now) is not read yet: every box's reachability is
+/// `Unknown` and every member's role `Down` until [`inspect`] asks the boxes. Objects without
+/// an address or a version are left out with a warning.
+pub async fn read_database(hosts: &dyn Hosts, m: &ManagementInfo) -> Result<Discovered, String> {
+    use crate::model::{
+        Cluster, ClusterKind, Gateway, Inventory, Member, MemberRole, Reachability,
+    };
+    let sid = login(hosts, m).await.map_err(message)?;
+    let read = async {
+        let mut objects = Vec::new();
+        let mut offset = 0u32;
+        loop {
+            let offset_text = offset.to_string();
+            let page = call(
+                hosts,
+                m,
+                "show-gateways-and-servers",
+                &[
+                    ("details-level", "full"),
+                    ("limit", "500"),
+                    ("offset", &offset_text),
+                ],
+                Some(&sid),
+                mgmt::parse_gateways_and_servers,
+            )
+            .await?;
+            objects.extend(page.objects.iter().cloned());
+            match page.next_offset() {
+                Some(next) if next > offset => offset = next,
+                _ => break,
+            }
+        }
+        let mut clusters = Vec::new();
+        for o in &objects {
+            if matches!(
+                o.kind(),
+                mgmt::ObjectKind::SimpleCluster
+                    | mgmt::ObjectKind::GatewayCluster
+                    | mgmt::ObjectKind::VsxCluster
+            ) {
+                let c = call(
+                    hosts,
+                    m,
+                    "show-simple-cluster",
+                    &[("name", &o.name)],
+                    Some(&sid),
+                    mgmt::parse_simple_cluster,
+                )
+                .await?;
+                clusters.push(c);
+            }
+        }
+        Ok::<_, StepError>((objects, clusters))
+    }
+    .await;
+    logout(hosts, m, &sid).await;
+    let (objects, clusters) = read.map_err(message)?;
+
+    let mut warnings = Vec::new();
+    let gateway = |name: &str, address: Option<&str>, version: Option<crate::model::Version>| {
+        let address = address.and_then(|a| a.parse().ok());
+        match (address, version) {
+            (Some(address), Some(version)) => {
+                let mut g = Gateway::new(name, address, version);
+                g.reachability = Reachability::Unknown;
+                Ok(g)
+            }
+            (None, _) => Err(format!("{name}: left out: no IPv4 address in the database")),
+            (_, None) => Err(format!("{name}: left out: no Gaia version in the database")),
+        }
+    };
+    let mut inventory = Inventory::default();
+    for o in objects
+        .iter()
+        .filter(|o| o.kind() == mgmt::ObjectKind::SimpleGateway)
+    {
+        match gateway(&o.name, o.ipv4_address.as_deref(), o.parsed_version()) {
+            Ok(g) => inventory.gateways.push(g),
+            Err(w) => warnings.push(w),
+        }
+    }
+    for c in &clusters {
+        let kind = match c.cluster_mode.to_ascii_lowercase().as_str() {
+            "cluster-xl-ha" => ClusterKind::ClusterXlHa,
+            mode if mode.starts_with("cluster-xl-ls") => ClusterKind::ClusterXlLoadSharing,
+            "vrrp" => ClusterKind::Vrrp,
+            "vsx-vsls" => ClusterKind::VsxVsls,
+            "vsx-ha" => ClusterKind::VsxHa,
+            "maestro" => ClusterKind::Maestro,
+            "elasticxl" => ClusterKind::ElasticXl,
+            other => {
+                warnings.push(format!("{}: left out: cluster mode {other}", c.name));
+                continue;
+            }
+        };
+        let mut members = Vec::new();
+        for member in &c.members {
+            // A member's version: its own object's, else the cluster's.
+            let version = objects
+                .iter()
+                .find(|o| o.name == member.name)
+                .and_then(mgmt::ManagedObject::parsed_version)
+                .or_else(|| c.parsed_version());
+            match gateway(&member.name, member.ipv4_address.as_deref(), version) {
+                Ok(g) => members.push(Member {
+                    gateway: g,
+                    role: MemberRole::Down,
+                }),
+                Err(w) => warnings.push(w),
+            }
+        }
+        inventory.clusters.push(Cluster {
+            name: c.name.clone(),
+            kind,
+            members,
+        });
+    }
+    Ok(Discovered {
+        inventory,
+        warnings,
+    })
+}
+
+/// Asks every box of `inventory` what only it knows: its Jumbo take (`cpinfo -y all`) and,
+/// for a cluster member, its role now (`cphaprob state`, or `show vrrp` for VRRP). A box that
+/// does not answer is marked unreachable (a member `Down`); returns a warning for each.
+pub async fn inspect(hosts: &dyn Hosts, inventory: &mut crate::model::Inventory) -> Vec<String> {
+    use crate::model::{MemberRole, Reachability};
+    let mut warnings = Vec::new();
+    async fn take_of(hosts: &dyn Hosts, host: &str) -> Result<Option<u32>, String> {
+        let out = super::run_ok(hosts, host, &commands::cpinfo_hotfixes())
+            .await
+            .map_err(message)?;
+        crate::gaia::parse::parse_jumbo_take(&out).map_err(|e| format!("{host}: {e}"))
+    }
+    for g in &mut inventory.gateways {
+        match take_of(hosts, &g.name).await {
+            Ok(take) => {
+                g.take = take;
+                g.reachability = Reachability::Reachable;
+            }
+            Err(e) => {
+                g.reachability = Reachability::Unreachable;
+                warnings.push(format!("{}: does not answer: {e}", g.name));
+            }
+        }
+    }
+    for c in &mut inventory.clusters {
+        for member in &mut c.members {
+            let g = &mut member.gateway;
+            member.role = match take_of(hosts, &g.name).await {
+                Err(e) => {
+                    g.reachability = Reachability::Unreachable;
+                    warnings.push(format!("{}: does not answer: {e}", g.name));
+                    MemberRole::Down
+                }
+                Ok(take) => {
+                    g.take = take;
+                    g.reachability = Reachability::Reachable;
+                    match super::cluster::role_now(hosts, c.kind, &g.name).await {
+                        Ok(role) => role,
+                        Err(e) => {
+                            warnings.push(format!("{}: role unknown: {}", g.name, message(e)));
+                            MemberRole::Down
+                        }
+                    }
+                }
+            };
+        }
+    }
+    warnings
+}
+
+fn message(e: StepError) -> String {
+    match e {
+        StepError::Failed(m) | StepError::Unreachable(m) | StepError::TimedOut(m) => m,
+    }
 }

@@ -27,6 +27,7 @@ use crate::rollout::{Outcome, Phase, Step};
 use crate::transport::{ExecOutput, TransportError};
 
 pub use files::remote_name;
+pub use management::{Discovered, discover, inspect, read_database};
 
 /// The hosts a step works on, as the driver provides them: commands and copies by host name,
 /// over sessions it keeps; local file digests; and waiting.
