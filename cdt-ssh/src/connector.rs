@@ -17,7 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
 use crate::known_hosts::{self, KnownHosts, Verdict};
-use crate::settings::{Algorithms, Auth, HostKeyPolicy, SshSettings, Target};
+use crate::settings::{Algorithms, Auth, HostKeyPolicy, LoginShell, SshSettings, Target};
+use crate::shell::ExpertShell;
 
 /// How often a refused channel (the server's `MaxSessions`) or a dropped handshake (its
 /// `MaxStartups`) is tried again, and the first pause between tries (doubling).
@@ -89,8 +90,25 @@ impl SshConnector {
                 });
             }
         };
+        let shell =
+            match target.login {
+                LoginShell::Expert => None,
+                LoginShell::Clish => {
+                    let password = self.settings.expert_password.as_ref().ok_or_else(|| {
+                        TransportError::Auth {
+                            host: host.to_string(),
+                            message: "its login shell is clish, and no Expert password is given"
+                                .into(),
+                        }
+                    })?;
+                    Some(Arc::new(
+                        ExpertShell::open(&handle, host, password, limit).await?,
+                    ))
+                }
+            };
         Ok(SshSession {
             host: host.to_string(),
+            shell,
             handle: Arc::new(handle),
             sftp: Arc::new(AtomicU8::new(SFTP_UNKNOWN)),
             settings: self.settings.clone(),
@@ -376,6 +394,8 @@ const SFTP_NO: u8 = 2;
 /// One SSH connection to a host; every call opens its own channel, so calls overlap.
 pub(crate) struct SshSession {
     host: String,
+    /// The Expert shell over a terminal, for a host whose login shell is clish.
+    shell: Option<Arc<ExpertShell>>,
     handle: Arc<Handle<Client>>,
     /// Whether the server offers SFTP (learnt on the first copy).
     sftp: Arc<AtomicU8>,
@@ -501,6 +521,9 @@ impl SshSession {
 #[async_trait]
 impl Session for SshSession {
     async fn exec(&self, command: &str) -> Result<ExecOutput, TransportError> {
+        if let Some(shell) = &self.shell {
+            return shell.exec(command).await;
+        }
         let (exit, stdout, stderr, truncated) =
             self.run(command, None, self.settings.max_output).await?;
         let mut stderr = String::from_utf8_lossy(&stderr).into_owned();
@@ -518,6 +541,9 @@ impl Session for SshSession {
     }
 
     async fn put(&self, local: &Path, remote: &str) -> Result<(), TransportError> {
+        if let Some(shell) = &self.shell {
+            return shell.put(local, remote).await;
+        }
         let file = tokio::fs::File::open(local)
             .await
             .map_err(|e| self.transfer(format!("{}: {e}", local.display())))?;
@@ -554,7 +580,9 @@ impl Session for SshSession {
     async fn get(&self, remote: &str, local: &Path) -> Result<(), TransportError> {
         let cap = self.settings.max_file;
         let partial = local.with_extension("cdt-part");
-        let content = if let Some(sftp) = self.sftp().await? {
+        let content = if let Some(shell) = &self.shell {
+            shell.get(remote, cap).await?
+        } else if let Some(sftp) = self.sftp().await? {
             let mut from = sftp
                 .open(remote)
                 .await

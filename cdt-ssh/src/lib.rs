@@ -5,7 +5,9 @@
 //! `known_hosts` checking ([`known_hosts`]), key, agent, password or keyboard-interactive
 //! authentication ([`Auth`]), one connection per host with a channel per command (calls
 //! overlap), SFTP copies where the server offers them and streamed copies over `exec`
-//! otherwise. Relayed through the Management Server (SPEC 6), one SSH connection to that host
+//! otherwise. A host whose login shell is clish ([`LoginShell::Clish`]) is driven through its
+//! Expert shell over a terminal: `expert` and its password typed at the prompts, each
+//! command's exit status read from a marker it prints, copies in base64. Relayed through the Management Server (SPEC 6), one SSH connection to that host
 //! carries every gateway's commands and copies with `cprid_util`: wrap the connector in a
 //! [`RelayedConnector`].
 //!
@@ -27,7 +29,8 @@
 mod connector;
 pub mod known_hosts;
 mod settings;
+mod shell;
 
 pub use cdt_core::transport::RelayedConnector;
 pub use connector::SshConnector;
-pub use settings::{Algorithms, Auth, HostKeyPolicy, SshSettings, Target};
+pub use settings::{Algorithms, Auth, HostKeyPolicy, LoginShell, SshSettings, Target};

@@ -66,6 +66,17 @@ pub enum Algorithms {
     Legacy,
 }
 
+/// The shell a login lands in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoginShell {
+    /// The Expert shell (bash): commands run directly.
+    #[default]
+    Expert,
+    /// clish (Gaia's default for `admin`): commands run in the Expert shell reached over a
+    /// terminal with `expert` and [`SshSettings::expert_password`].
+    Clish,
+}
+
 /// Where a host is and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -77,6 +88,8 @@ pub struct Target {
     pub user: Option<String>,
     /// The algorithms the host may use.
     pub algorithms: Algorithms,
+    /// The shell a login lands in.
+    pub login: LoginShell,
 }
 
 impl Target {
@@ -87,7 +100,14 @@ impl Target {
             port: 22,
             user: None,
             algorithms: Algorithms::Modern,
+            login: LoginShell::Expert,
         }
+    }
+
+    /// The same host, whose login shell is clish.
+    pub fn with_clish(mut self) -> Target {
+        self.login = LoginShell::Clish;
+        self
     }
 
     /// The same host on another port.
@@ -122,6 +142,8 @@ pub struct SshSettings {
     pub max_output: usize,
     /// The largest file `get` copies.
     pub max_file: u64,
+    /// The Expert password, for hosts whose login shell is clish.
+    pub expert_password: Option<SecretString>,
 }
 
 impl SshSettings {
@@ -145,6 +167,7 @@ impl SshSettings {
             max_handshakes: 32,
             max_output: 16 << 20,
             max_file: 1 << 30,
+            expert_password: None,
         }
     }
 }

@@ -18,7 +18,7 @@ use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
 use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector, clock_in_dir};
 use cdt_core::transport::{Connector, RelayedConnector};
 use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
-use cdt_testfleet::{TestFleet, USER};
+use cdt_testfleet::{EXPERT_PASSWORD, TestFleet, USER};
 
 const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 
@@ -233,13 +233,21 @@ fn in_process(fleet: &FleetFile, dir: &Path) -> (Totals, Report) {
 
 /// The same deployment over SSH, on real servers, in scaled real time: direct to every
 /// gateway, or relayed through the Management Server (then SSH reaches that host only).
-fn over_ssh(fleet: &FleetFile, dir: &Path, relayed: bool) -> (Totals, Report, Sim) {
-    let ssh_fleet = TestFleet::start(fleet, SCALE).unwrap();
+fn over_ssh(fleet: &FleetFile, dir: &Path, relayed: bool, clish: &[&str]) -> (Totals, Report, Sim) {
+    let ssh_fleet = TestFleet::start_with_clish(fleet, SCALE, clish).unwrap();
     let targets = ssh_fleet
         .addresses()
         .into_iter()
         .filter(|(name, _)| !relayed || name == "mgmt")
-        .map(|(name, address)| (name, Target::new(address.ip().to_string())))
+        .map(|(name, address)| {
+            let target = Target::new(address.ip().to_string());
+            let target = if clish.contains(&name.as_str()) {
+                target.with_clish()
+            } else {
+                target
+            };
+            (name, target)
+        })
         .collect();
     let mut settings = SshSettings::new(
         targets,
@@ -251,6 +259,7 @@ fn over_ssh(fleet: &FleetFile, dir: &Path, relayed: bool) -> (Totals, Report, Si
         ssh_fleet.known_hosts(),
     );
     settings.connect_timeout = Duration::from_secs(10);
+    settings.expert_password = Some(EXPERT_PASSWORD.to_string().into());
     let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
     let connector: Arc<dyn Connector> = if relayed {
         // cprid_util reaches each gateway at its address (the test fleet's, where the
@@ -292,7 +301,7 @@ fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
     let fleet = fleet_file();
     let dir = tempfile::tempdir().unwrap();
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false);
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &[]);
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);
@@ -303,7 +312,21 @@ fn a_deployment_relayed_through_the_management_server_matches_the_in_process_sim
     let fleet = fleet_file();
     let dir = tempfile::tempdir().unwrap();
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true);
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true, &[]);
+    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
+    assert_eq!(summary(&report), summary(&sim_report));
+    check_invariants(&sim);
+}
+
+#[test]
+fn a_deployment_to_gateways_whose_login_shell_is_clish_matches_the_in_process_simulator() {
+    let fleet = fleet_file();
+    let dir = tempfile::tempdir().unwrap();
+    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
+    // A standalone gateway, an HA member, a VRRP member and a VSLS member through their
+    // Expert shells over a terminal (reboots included); the rest over plain exec.
+    let clish = ["gw-2", "ha-a", "vr-b", "vs-2"];
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &clish);
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);

@@ -31,6 +31,9 @@ pub const USER: &str = "cdtfleet";
 /// [`PlainServer`]; the fleet's servers accept keys only).
 pub const PASSWORD: &str = "cdt-fleet-password";
 
+/// The Expert password of the hosts whose login shell is clish.
+pub const EXPERT_PASSWORD: &str = "cdt-expert-password";
+
 const SSHD: &str = "/usr/sbin/sshd";
 
 /// Why a fleet could not start.
@@ -58,6 +61,17 @@ impl TestFleet {
     /// Starts a server for every host of `fleet`, its clock running `scale` simulated seconds
     /// per real second.
     pub fn start(fleet: &FleetFile, scale: f64) -> Result<TestFleet, Error> {
+        TestFleet::start_with_clish(fleet, scale, &[])
+    }
+
+    /// Like [`TestFleet::start`], the hosts named in `clish` having clish as their login shell
+    /// (as Gaia's default `admin`): a command given to them runs as a clish command, and an
+    /// interactive session needs `expert` and [`EXPERT_PASSWORD`] to reach the Expert shell.
+    pub fn start_with_clish(
+        fleet: &FleetFile,
+        scale: f64,
+        clish: &[&str],
+    ) -> Result<TestFleet, Error> {
         let emulator = emulator()?;
         prepare_system()?;
         let dir = tempfile::Builder::new()
@@ -101,7 +115,15 @@ impl TestFleet {
                 let config = host_dir.join("sshd_config");
                 std::fs::write(
                     &config,
-                    sshd_config(address, &key, &authorized, &emulator, name, &state),
+                    sshd_config(
+                        address,
+                        &key,
+                        &authorized,
+                        &emulator,
+                        name,
+                        &state,
+                        clish.contains(&name.as_str()),
+                    ),
                 )
                 .map_err(|e| e.to_string())?;
                 servers.push(Server {
@@ -356,7 +378,13 @@ fn sshd_config(
     emulator: &Path,
     host: &str,
     state: &Path,
+    clish: bool,
 ) -> String {
+    let shell = if clish {
+        format!(" CDT_GAIA_SHELL=clish CDT_GAIA_EXPERT_PASSWORD={EXPERT_PASSWORD}")
+    } else {
+        String::new()
+    };
     format!(
         "ListenAddress {address}:22
 HostKey {host_key}
@@ -369,7 +397,7 @@ AllowUsers {USER}
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 ForceCommand exec {emulator}
-SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}
+SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}{shell}
 MaxStartups 200:30:400
 MaxSessions 100
 LogLevel ERROR
