@@ -10,7 +10,7 @@ use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::sim::FleetFile;
 use cdt_core::transport::{Connector, Session, TransportError};
 use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
-use cdt_testfleet::{EXPERT_PASSWORD, TestFleet, USER};
+use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet, USER};
 
 const FLEET: &str = r#"
 start = "2026-12-01T01:00:00Z"
@@ -27,7 +27,11 @@ take = 41
 
 fn fleet() -> TestFleet {
     let file = FleetFile::parse(FLEET, InventoryFormat::Toml, None).unwrap();
-    TestFleet::start_with_clish(&file, 60.0, &["gw-1"]).unwrap()
+    let options = Options {
+        clish: vec!["gw-1".into()],
+        ..Options::default()
+    };
+    TestFleet::start_with(&file, 60.0, &options).unwrap()
 }
 
 fn settings(fleet: &TestFleet, expert: Option<&str>) -> SshSettings {

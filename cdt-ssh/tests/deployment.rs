@@ -18,7 +18,7 @@ use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
 use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector, clock_in_dir};
 use cdt_core::transport::{Connector, RelayedConnector};
 use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
-use cdt_testfleet::{EXPERT_PASSWORD, TestFleet, USER};
+use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet, USER};
 
 const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 
@@ -233,15 +233,20 @@ fn in_process(fleet: &FleetFile, dir: &Path) -> (Totals, Report) {
 
 /// The same deployment over SSH, on real servers, in scaled real time: direct to every
 /// gateway, or relayed through the Management Server (then SSH reaches that host only).
-fn over_ssh(fleet: &FleetFile, dir: &Path, relayed: bool, clish: &[&str]) -> (Totals, Report, Sim) {
-    let ssh_fleet = TestFleet::start_with_clish(fleet, SCALE, clish).unwrap();
+fn over_ssh(
+    fleet: &FleetFile,
+    dir: &Path,
+    relayed: bool,
+    options: &Options,
+) -> (Totals, Report, Sim) {
+    let ssh_fleet = TestFleet::start_with(fleet, SCALE, options).unwrap();
     let targets = ssh_fleet
         .addresses()
         .into_iter()
         .filter(|(name, _)| !relayed || name == "mgmt")
         .map(|(name, address)| {
             let target = Target::new(address.ip().to_string());
-            let target = if clish.contains(&name.as_str()) {
+            let target = if options.clish.contains(&name) {
                 target.with_clish()
             } else {
                 target
@@ -301,7 +306,13 @@ fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
     let fleet = fleet_file();
     let dir = tempfile::tempdir().unwrap();
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &[]);
+    // OpenSSH's default MaxSessions and MaxStartups everywhere, as on real gateways: the
+    // Management Server serves every target's version and policy steps at once.
+    let options = Options {
+        default_limits: true,
+        ..Options::default()
+    };
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &options);
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);
@@ -312,7 +323,7 @@ fn a_deployment_relayed_through_the_management_server_matches_the_in_process_sim
     let fleet = fleet_file();
     let dir = tempfile::tempdir().unwrap();
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true, &[]);
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true, &Options::default());
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);
@@ -325,8 +336,11 @@ fn a_deployment_to_gateways_whose_login_shell_is_clish_matches_the_in_process_si
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
     // A standalone gateway, an HA member, a VRRP member and a VSLS member through their
     // Expert shells over a terminal (reboots included); the rest over plain exec.
-    let clish = ["gw-2", "ha-a", "vr-b", "vs-2"];
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &clish);
+    let options = Options {
+        clish: ["gw-2", "ha-a", "vr-b", "vs-2"].map(String::from).to_vec(),
+        ..Options::default()
+    };
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &options);
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);

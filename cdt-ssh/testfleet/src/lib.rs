@@ -24,6 +24,20 @@ use std::time::{Duration, Instant};
 
 use cdt_core::sim::{FleetFile, Sim, SimConnector, clock_in_dir};
 
+/// How a [`TestFleet`]'s servers differ from the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Hosts whose login shell is clish (as Gaia's default `admin`): a command given to them
+    /// runs as a clish command, and an interactive session needs `expert` and
+    /// [`EXPERT_PASSWORD`] to reach the Expert shell.
+    pub clish: Vec<String>,
+    /// OpenSSH's default `MaxSessions 10` and `MaxStartups 10:30:100`, as on a real gateway
+    /// (otherwise raised, so tests measure the engine, not the queueing).
+    pub default_limits: bool,
+    /// Passwords accepted ([`PASSWORD`]) besides the client key.
+    pub passwords: bool,
+}
+
 /// The account sessions log in as.
 pub const USER: &str = "cdtfleet";
 
@@ -61,16 +75,14 @@ impl TestFleet {
     /// Starts a server for every host of `fleet`, its clock running `scale` simulated seconds
     /// per real second.
     pub fn start(fleet: &FleetFile, scale: f64) -> Result<TestFleet, Error> {
-        TestFleet::start_with_clish(fleet, scale, &[])
+        TestFleet::start_with(fleet, scale, &Options::default())
     }
 
-    /// Like [`TestFleet::start`], the hosts named in `clish` having clish as their login shell
-    /// (as Gaia's default `admin`): a command given to them runs as a clish command, and an
-    /// interactive session needs `expert` and [`EXPERT_PASSWORD`] to reach the Expert shell.
-    pub fn start_with_clish(
+    /// Like [`TestFleet::start`], with `options`.
+    pub fn start_with(
         fleet: &FleetFile,
         scale: f64,
-        clish: &[&str],
+        options: &Options,
     ) -> Result<TestFleet, Error> {
         let emulator = emulator()?;
         prepare_system()?;
@@ -122,7 +134,8 @@ impl TestFleet {
                         &emulator,
                         name,
                         &state,
-                        clish.contains(&name.as_str()),
+                        options.clish.iter().any(|c| c == name),
+                        options,
                     ),
                 )
                 .map_err(|e| e.to_string())?;
@@ -379,7 +392,14 @@ fn sshd_config(
     host: &str,
     state: &Path,
     clish: bool,
+    options: &Options,
 ) -> String {
+    let limits = if options.default_limits {
+        ""
+    } else {
+        "MaxStartups 200:30:400\nMaxSessions 100\n"
+    };
+    let passwords = if options.passwords { "yes" } else { "no" };
     let shell = if clish {
         format!(" CDT_GAIA_SHELL=clish CDT_GAIA_EXPERT_PASSWORD={EXPERT_PASSWORD}")
     } else {
@@ -394,13 +414,11 @@ StrictModes no
 UsePAM no
 PermitRootLogin no
 AllowUsers {USER}
-PasswordAuthentication no
+PasswordAuthentication {passwords}
 KbdInteractiveAuthentication no
 ForceCommand exec {emulator}
 SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}{shell}
-MaxStartups 200:30:400
-MaxSessions 100
-LogLevel ERROR
+{limits}LogLevel ERROR
 ",
         host_key = host_key.display(),
         authorized = authorized.display(),
