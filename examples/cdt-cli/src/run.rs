@@ -228,7 +228,7 @@ pub(crate) fn discover(
         policy_package: "Standard".into(),
         domain: domain.map(str::to_string),
     };
-    let auth = run.auth()?;
+    let credentials = run.credentials()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -242,13 +242,13 @@ pub(crate) fn discover(
         // boxes, at the addresses the database gave.
         let empty = cdt_core::model::Inventory::default();
         let driver = Driver::new(
-            run.connector_with(&empty, auth.clone()),
+            run.connector_with(&empty, credentials.clone()),
             clock(run.clock_scale),
             settings.clone(),
         );
         let mut found = driver.read_management_database(&info).await?;
         let driver = Driver::new(
-            run.connector_with(&found.inventory, auth),
+            run.connector_with(&found.inventory, credentials),
             clock(run.clock_scale),
             settings,
         );

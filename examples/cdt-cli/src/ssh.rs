@@ -47,6 +47,19 @@ pub(crate) struct SshArgs {
     /// Type the password at keyboard-interactive prompts instead of `password` authentication.
     #[arg(long)]
     keyboard_interactive: bool,
+    /// A host whose login shell is clish: its commands run in the Expert shell reached over a
+    /// terminal with the Expert password.
+    #[arg(long = "clish", value_name = "HOST")]
+    clish: Vec<String>,
+    /// The Expert password (for --clish hosts), from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    expert_password_env: Option<String>,
+    /// The Expert password, from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "expert_password_env")]
+    expert_password_file: Option<PathBuf>,
+    /// Ask for the Expert password (without echo).
+    #[arg(long, conflicts_with_all = ["expert_password_env", "expert_password_file"])]
+    expert_password_prompt: bool,
     /// The OpenSSH known_hosts file (default: ~/.ssh/known_hosts).
     #[arg(long, value_name = "FILE")]
     known_hosts: Option<PathBuf>,
@@ -117,6 +130,10 @@ pub(crate) struct SshRun {
     rekey: Vec<String>,
     management: Option<(String, String)>,
     relay: bool,
+    #[serde(default)]
+    clish: Vec<String>,
+    #[serde(default)]
+    expert_password: Option<SecretSource>,
     pub(crate) clock_scale: f64,
 }
 
@@ -178,6 +195,17 @@ impl SshRun {
                 .zip(args.management_address.as_deref())
                 .map(|(n, a)| (n.to_string(), a.to_string())),
             relay: args.relay,
+            clish: args.clish.clone(),
+            expert_password: match (
+                &args.expert_password_env,
+                &args.expert_password_file,
+                args.expert_password_prompt,
+            ) {
+                (Some(var), _, _) => Some(SecretSource::Env(var.clone())),
+                (None, Some(file), _) => Some(SecretSource::File(absolute(file)?)),
+                (None, None, true) => Some(SecretSource::Prompt),
+                (None, None, false) => None,
+            },
             clock_scale: if args.clock_scale > 0.0 {
                 args.clock_scale
             } else {
@@ -205,11 +233,21 @@ impl SshRun {
     /// The connector: direct to every gateway, or relayed through the Management Server.
     /// Reads the secrets now.
     pub(crate) fn connector(&self, inventory: &Inventory) -> Result<Arc<dyn Connector>, String> {
-        Ok(self.connector_with(inventory, self.auth()?))
+        Ok(self.connector_with(inventory, self.credentials()?))
+    }
+
+    /// The credentials (and the Expert password, if any), read or asked for now.
+    pub(crate) fn credentials(&self) -> Result<(Auth, Option<SecretString>), String> {
+        let expert = self
+            .expert_password
+            .as_ref()
+            .map(|s| s.read("Expert password"))
+            .transpose()?;
+        Ok((self.auth()?, expert))
     }
 
     /// The credentials, read (or asked for) now.
-    pub(crate) fn auth(&self) -> Result<Auth, String> {
+    fn auth(&self) -> Result<Auth, String> {
         Ok(match &self.auth {
             AuthSource::Key { path, passphrase } => Auth::KeyFile {
                 path: path.clone(),
@@ -234,7 +272,11 @@ impl SshRun {
     }
 
     /// The connector for `inventory`'s gateways with credentials already read.
-    pub(crate) fn connector_with(&self, inventory: &Inventory, auth: Auth) -> Arc<dyn Connector> {
+    pub(crate) fn connector_with(
+        &self,
+        inventory: &Inventory,
+        (auth, expert): (Auth, Option<SecretString>),
+    ) -> Arc<dyn Connector> {
         let gateways: BTreeMap<String, String> = inventory
             .gateways
             .iter()
@@ -246,22 +288,25 @@ impl SshRun {
             )
             .map(|g| (g.name.clone(), g.address.to_string()))
             .collect();
+        let target = |name: &str, address: &str| {
+            let t = Target::new(address).with_port(self.port);
+            if self.clish.iter().any(|c| c == name) {
+                t.with_clish()
+            } else {
+                t
+            }
+        };
         let mut targets = BTreeMap::new();
         if !self.relay {
             for (name, address) in &gateways {
-                targets.insert(
-                    name.clone(),
-                    Target::new(address.clone()).with_port(self.port),
-                );
+                targets.insert(name.clone(), target(name, address));
             }
         }
         if let Some((name, address)) = &self.management {
-            targets.insert(
-                name.clone(),
-                Target::new(address.clone()).with_port(self.port),
-            );
+            targets.insert(name.clone(), target(name, address));
         }
         let mut settings = SshSettings::new(targets, &self.user, auth, &self.known_hosts);
+        settings.expert_password = expert;
         if self.trust_on_first_use {
             settings.host_keys = HostKeyPolicy::TrustOnFirstUse;
         }

@@ -7,7 +7,7 @@ use std::process::Output;
 use cdt_core::model::Version;
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::sim::FleetFile;
-use cdt_testfleet::{TestFleet, USER};
+use cdt_testfleet::{EXPERT_PASSWORD, Options, PASSWORD, TestFleet, USER};
 
 const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 const SCALE: f64 = 300.0;
@@ -51,14 +51,27 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn deploy_over_ssh(relayed: bool) {
+/// Deploys with `cdt execute` over SSH. With `secrets`: passwords instead of the key (from the
+/// environment), a clish host with its Expert password (from a file), full progress output;
+/// then neither secret may appear in anything the run printed or wrote.
+fn deploy_over_ssh(relayed: bool, secrets: bool) {
     let fleet_text = format!(
         "start = \"2026-12-01T01:00:00Z\"\n\n[management]\nname = \"mgmt\"\naddress = \"192.0.2.250\"\n\n{}",
         hosts(&fleet_address)
     );
-    let fleet = TestFleet::start(
+    let options = Options {
+        passwords: secrets,
+        clish: if secrets {
+            vec!["gw-2".into()]
+        } else {
+            Vec::new()
+        },
+        ..Options::default()
+    };
+    let fleet = TestFleet::start_with(
         &FleetFile::parse(&fleet_text, InventoryFormat::Toml, None).unwrap(),
         SCALE,
+        &options,
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -110,8 +123,6 @@ fn deploy_over_ssh(relayed: bool) {
         path(&run),
         "--user",
         USER,
-        "--key",
-        path(&key),
         "--known-hosts",
         path(&known_hosts),
         "--management",
@@ -120,12 +131,29 @@ fn deploy_over_ssh(relayed: bool) {
         &management_address,
         "--clock-scale",
         &scale,
-        "--quiet",
     ];
+    let expert_file = dir.path().join("expert.txt");
+    std::fs::write(&expert_file, format!("{EXPERT_PASSWORD}\n")).unwrap();
+    if secrets {
+        args.extend([
+            "--password-env",
+            "CDT_TEST_SSH_PASSWORD",
+            "--clish",
+            "gw-2",
+            "--expert-password-file",
+            path(&expert_file),
+        ]);
+    } else {
+        args.extend(["--key", path(&key), "--quiet"]);
+    }
     if relayed {
         args.push("--relay");
     }
-    let out = cdt(&args);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cdt"))
+        .args(&args)
+        .env("CDT_TEST_SSH_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -153,16 +181,50 @@ fn deploy_over_ssh(relayed: bool) {
     // The run folder says how to reach the gateways again (to resume), not with what secret.
     let info = std::fs::read_to_string(run.join("run.json")).unwrap();
     assert!(info.contains("\"user\": \"cdtfleet\""), "{info}");
+    if secrets {
+        assert!(stdout.lines().count() > 5, "progress was printed: {stdout}");
+        let mut texts = vec![
+            ("stdout".to_string(), out.stdout.clone()),
+            ("stderr".to_string(), out.stderr.clone()),
+        ];
+        let mut folders = vec![run.clone()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    folders.push(p);
+                } else {
+                    texts.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        assert!(
+            texts.len() >= 6,
+            "{:?}",
+            texts.iter().map(|t| &t.0).collect::<Vec<_>>()
+        );
+        for (name, bytes) in texts {
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in [PASSWORD, EXPERT_PASSWORD] {
+                assert!(!text.contains(secret), "{name} holds a secret");
+            }
+        }
+    }
 }
 
 #[test]
 fn execute_deploys_over_direct_ssh() {
-    deploy_over_ssh(false);
+    deploy_over_ssh(false, false);
 }
 
 #[test]
 fn execute_deploys_relayed_through_the_management_server() {
-    deploy_over_ssh(true);
+    deploy_over_ssh(true, false);
+}
+
+#[test]
+fn execute_with_passwords_and_a_clish_host_leaves_no_secret_in_output_journal_or_reports() {
+    deploy_over_ssh(false, true);
 }
 
 #[test]
