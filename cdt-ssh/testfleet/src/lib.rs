@@ -134,7 +134,6 @@ impl TestFleet {
                         &emulator,
                         name,
                         &state,
-                        options.clish.iter().any(|c| c == name),
                         options,
                     ),
                 )
@@ -391,9 +390,9 @@ fn sshd_config(
     emulator: &Path,
     host: &str,
     state: &Path,
-    clish: bool,
     options: &Options,
 ) -> String {
+    let clish = options.clish.iter().any(|c| c == host);
     let limits = if options.default_limits {
         ""
     } else {
