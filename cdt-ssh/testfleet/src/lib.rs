@@ -60,6 +60,8 @@ struct Server {
     config: PathBuf,
     log: PathBuf,
     child: Option<Child>,
+    /// Kept down until then (a host killed by a test).
+    held: Option<Instant>,
 }
 
 /// A running fleet; dropping it stops every server and the processes under them.
@@ -127,15 +129,7 @@ impl TestFleet {
                 let config = host_dir.join("sshd_config");
                 std::fs::write(
                     &config,
-                    sshd_config(
-                        address,
-                        &key,
-                        &authorized,
-                        &emulator,
-                        name,
-                        &state,
-                        options,
-                    ),
+                    sshd_config(address, &key, &authorized, &emulator, name, &state, options),
                 )
                 .map_err(|e| e.to_string())?;
                 servers.push(Server {
@@ -144,6 +138,7 @@ impl TestFleet {
                     config,
                     log: host_dir.join("sshd.log"),
                     child: None,
+                    held: None,
                 });
             }
             // The simulated hosts live at the servers' addresses: the Management Server's
@@ -246,6 +241,17 @@ impl TestFleet {
         self.scale
     }
 
+    /// Kills `host`'s server and every process under it (its sessions and the commands they
+    /// run), as if the box lost power, and keeps it down for `down` (real time). What the
+    /// simulator keeps goes on: an install in progress finishes on its own.
+    pub fn kill(&self, host: &str, down: Duration) {
+        let mut servers = self.lock();
+        if let Some(s) = servers.iter_mut().find(|s| s.name == host) {
+            s.held = Some(Instant::now() + down);
+            s.stop();
+        }
+    }
+
     /// A host's server log.
     pub fn log(&self, host: &str) -> String {
         self.lock()
@@ -344,9 +350,10 @@ fn supervise(servers: &Mutex<Vec<Server>>, stop: &AtomicBool, state: &Path) {
         };
         let mut servers = servers.lock().unwrap_or_else(PoisonError::into_inner);
         for (s, rebooting) in servers.iter_mut().zip(rebooting) {
-            if rebooting && s.running() {
+            let held = s.held.is_some_and(|until| Instant::now() < until);
+            if (rebooting || held) && s.running() {
                 s.stop();
-            } else if !rebooting && !s.running() && !stop.load(Ordering::SeqCst) {
+            } else if !rebooting && !held && !s.running() && !stop.load(Ordering::SeqCst) {
                 // Retried on the next turn if the address is not free yet.
                 let _ = s.start();
             }
@@ -685,6 +692,7 @@ LogLevel VERBOSE
                 config,
                 log: root.join("sshd.log"),
                 child: None,
+                held: None,
             };
             match server.start() {
                 Ok(()) => {

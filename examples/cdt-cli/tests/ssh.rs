@@ -51,27 +51,24 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Deploys with `cdt execute` over SSH. With `secrets`: passwords instead of the key (from the
-/// environment), a clish host with its Expert password (from a file), full progress output;
-/// then neither secret may appear in anything the run printed or wrote.
-fn deploy_over_ssh(relayed: bool, secrets: bool) {
+/// A test fleet with its inventory, candidates list and plan (an upgrade of everything) ready,
+/// and the `cdt execute` arguments every run gives.
+struct Prepared {
+    fleet: TestFleet,
+    dir: tempfile::TempDir,
+    run: std::path::PathBuf,
+    args: Vec<String>,
+}
+
+fn prepare(options: &Options) -> Prepared {
     let fleet_text = format!(
         "start = \"2026-12-01T01:00:00Z\"\n\n[management]\nname = \"mgmt\"\naddress = \"192.0.2.250\"\n\n{}",
         hosts(&fleet_address)
     );
-    let options = Options {
-        passwords: secrets,
-        clish: if secrets {
-            vec!["gw-2".into()]
-        } else {
-            Vec::new()
-        },
-        ..Options::default()
-    };
     let fleet = TestFleet::start_with(
         &FleetFile::parse(&fleet_text, InventoryFormat::Toml, None).unwrap(),
         SCALE,
-        &options,
+        options,
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -108,10 +105,7 @@ fn deploy_over_ssh(relayed: bool, secrets: bool) {
     )
     .unwrap();
     let run = dir.path().join("run");
-    let management_address = addresses["mgmt"].ip().to_string();
-    let scale = SCALE.to_string();
-    let (key, known_hosts) = (fleet.client_key(), fleet.known_hosts());
-    let mut args = vec![
+    let args = [
         "execute",
         "--inventory",
         path(&inventory),
@@ -124,14 +118,45 @@ fn deploy_over_ssh(relayed: bool, secrets: bool) {
         "--user",
         USER,
         "--known-hosts",
-        path(&known_hosts),
+        path(&fleet.known_hosts()),
         "--management",
         "mgmt",
         "--management-address",
-        &management_address,
+        &addresses["mgmt"].ip().to_string(),
         "--clock-scale",
-        &scale,
-    ];
+        &SCALE.to_string(),
+    ]
+    .map(String::from)
+    .to_vec();
+    Prepared {
+        fleet,
+        dir,
+        run,
+        args,
+    }
+}
+
+/// Deploys with `cdt execute` over SSH. With `secrets`: passwords instead of the key (from the
+/// environment), a clish host with its Expert password (from a file), full progress output;
+/// then neither secret may appear in anything the run printed or wrote.
+fn deploy_over_ssh(relayed: bool, secrets: bool) {
+    let options = Options {
+        passwords: secrets,
+        clish: if secrets {
+            vec!["gw-2".into()]
+        } else {
+            Vec::new()
+        },
+        ..Options::default()
+    };
+    let Prepared {
+        fleet,
+        dir,
+        run,
+        args,
+    } = prepare(&options);
+    let key = fleet.client_key();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     let expert_file = dir.path().join("expert.txt");
     std::fs::write(&expert_file, format!("{EXPERT_PASSWORD}\n")).unwrap();
     if secrets {
@@ -315,4 +340,106 @@ fn discover_reads_the_fleet_from_the_management_server_and_the_boxes() {
 #[test]
 fn discover_works_relayed_through_the_management_server() {
     discover_over_ssh(true);
+}
+
+/// Waits until gw-1's install has started on the fleet (and has not finished).
+fn wait_for_install(fleet: &TestFleet, child: &mut std::process::Child) {
+    let started = std::time::Instant::now();
+    loop {
+        let sim = fleet.sim().unwrap();
+        if sim
+            .record()
+            .installs
+            .get("gw-1")
+            .is_some_and(|i| !i.is_empty())
+        {
+            assert_eq!(
+                sim.installed("gw-1").map(|v| v.version),
+                Some(Version::R81_20),
+                "the install finished before the test could kill the host"
+            );
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before gw-1's install started"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn spawn(args: &[String]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cdt"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn statuses(run: &Path) -> std::collections::BTreeMap<String, String> {
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_host_killed_mid_install_is_unreachable_after_its_grace_and_the_others_finish() {
+    let p = prepare(&Options::default());
+    let key = p.fleet.client_key();
+    let mut args = p.args.clone();
+    args.extend(["--key".into(), path(&key).into(), "--quiet".into()]);
+    let mut child = spawn(&args);
+    wait_for_install(&p.fleet, &mut child);
+    // Down for longer than the upgrade's reboot grace (40 simulated minutes: 8 s here).
+    p.fleet.kill("gw-1", std::time::Duration::from_secs(30));
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 unreachable"), "{stdout}");
+    let statuses = statuses(&p.run);
+    assert_eq!(statuses["gw-1"], "unreachable", "{statuses:?}");
+    for host in ["gw-2", "gw-3", "ha-a", "ha-b"] {
+        assert_eq!(statuses[host], "succeeded", "{statuses:?}");
+    }
+    let _ = &p.dir;
+}
+
+#[test]
+fn resume_after_a_killed_host_is_back_does_not_install_again() {
+    let p = prepare(&Options::default());
+    let key = p.fleet.client_key();
+    let mut args = p.args.clone();
+    args.extend(["--key".into(), path(&key).into(), "--quiet".into()]);
+    let mut child = spawn(&args);
+    wait_for_install(&p.fleet, &mut child);
+    // The host loses power, and the orchestrator dies too.
+    p.fleet.kill("gw-1", std::time::Duration::from_secs(2));
+    child.kill().unwrap();
+    let _ = child.wait();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // Resume asks for the credentials again: the key, as the run folder says.
+    let out = cdt(&["resume", path(&p.run), "--quiet"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("5 succeeded, 0 failed"), "{stdout}");
+    let sim = p.fleet.sim().unwrap();
+    for (host, installs) in &sim.record().installs {
+        assert_eq!(installs.len(), 1, "{host} installed {installs:?}");
+    }
+    assert_eq!(sim.installed("gw-1").map(|v| v.version), Some(Version::R82));
 }
