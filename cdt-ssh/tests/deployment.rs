@@ -38,6 +38,12 @@ address = "192.0.2.250"
 
 [virtual_systems]
 vs = 3
+
+# The plan's script asks for a reboot (exit 222) on a gateway and a standby member.
+[[scripts]]
+name = "prepare.sh"
+exit = 222
+hosts = ["gw-3", "ha-b"]
 "#,
     );
     for i in 1..=5 {
@@ -83,11 +89,15 @@ fn spec(fleet: &FleetFile, dir: &Path) -> RolloutSpec {
     let path = dir.join(UPGRADE);
     std::fs::write(&path, "the upgrade package").unwrap();
     let package = Package::from_path(&path).unwrap();
+    let script = dir.join("prepare.sh");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     let plan = Plan::parse(
         &format!(
             r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
-               <create_snapshot name="before"/><install_package path="{}"/></CDT_Deployment_Plan>"#,
+               <create_snapshot name="before"/><execute_script path="{}"/>
+               <install_package path="{}"/></CDT_Deployment_Plan>"#,
+            script.display(),
             path.display()
         ),
         None,
@@ -182,6 +192,18 @@ fn problems(report: &Report) -> Vec<String> {
 /// box, every box on R82, the Management Server saw the versions, a publish and policy installs.
 fn check_invariants(sim: &Sim) {
     let record = sim.record();
+    // The script's reboots happened (before the install, whose own reboot shows within its
+    // out-of-service span): gw-3 and ha-b were out of service for them.
+    for host in ["gw-3", "ha-b"] {
+        assert!(
+            record
+                .out_of_service
+                .get(host)
+                .is_some_and(|spans| spans.iter().any(|s| s.why == "rebooting")),
+            "{host}: {:?}",
+            record.out_of_service.get(host)
+        );
+    }
     for (cluster, spans) in &record.cluster_down {
         assert!(spans.is_empty(), "{cluster} stopped serving: {spans:?}");
     }
