@@ -209,6 +209,16 @@ fn handshake_failure(host: &str, e: russh::Error) -> Failure {
 fn preferred(algorithms: Algorithms) -> Preferred {
     match algorithms {
         Algorithms::Modern => Preferred::default(),
+        Algorithms::Curve25519 => Preferred {
+            // The extension names keep strict key exchange and server-sig-algs.
+            kex: Cow::Owned(vec![
+                kex::CURVE25519,
+                kex::CURVE25519_PRE_RFC_8731,
+                kex::EXTENSION_SUPPORT_AS_CLIENT,
+                kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+            ]),
+            ..Preferred::default()
+        },
         Algorithms::Legacy => {
             let mut kex: Vec<kex::Name> = Preferred::default().kex.to_vec();
             kex.extend([kex::DH_G14_SHA1, kex::DH_GEX_SHA1, kex::DH_G1_SHA1]);
@@ -548,12 +558,13 @@ impl Session for SshSession {
             .await
             .map_err(|e| self.transfer(format!("{}: {e}", local.display())))?;
         if let Some(sftp) = self.sftp().await? {
-            let mut from = file;
+            // Large reads make large SFTP writes (one request per write call).
+            let mut from = tokio::io::BufReader::with_capacity(256 << 10, file);
             let mut to = sftp
                 .create(remote)
                 .await
                 .map_err(|e| self.transfer(format!("{remote}: {e}")))?;
-            tokio::io::copy(&mut from, &mut to)
+            tokio::io::copy_buf(&mut from, &mut to)
                 .await
                 .map_err(|e| self.transfer(format!("{remote}: {e}")))?;
             to.shutdown()

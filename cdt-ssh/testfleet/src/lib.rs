@@ -36,6 +36,9 @@ pub struct Options {
     pub default_limits: bool,
     /// Passwords accepted ([`PASSWORD`]) besides the client key.
     pub passwords: bool,
+    /// Every session runs this command instead of the emulator (`/bin/true` for benchmarks
+    /// that measure the SSH path, not the emulator).
+    pub command: Option<String>,
 }
 
 /// The account sessions log in as.
@@ -86,7 +89,11 @@ impl TestFleet {
         scale: f64,
         options: &Options,
     ) -> Result<TestFleet, Error> {
-        let emulator = emulator()?;
+        // The emulator is needed unless every session runs another command.
+        let emulator = match options.command {
+            Some(_) => PathBuf::new(),
+            None => emulator()?,
+        };
         prepare_system()?;
         let dir = tempfile::Builder::new()
             .prefix("cdt-testfleet-")
@@ -250,6 +257,21 @@ impl TestFleet {
             s.held = Some(Instant::now() + down);
             s.stop();
         }
+    }
+
+    /// The CPU time every server has used so far, its sessions and their commands included
+    /// (live processes' own time, and the time of the processes they reaped).
+    pub fn server_cpu(&self) -> Duration {
+        let roots: Vec<u32> = self
+            .lock()
+            .iter()
+            .filter_map(|s| s.child.as_ref().map(Child::id))
+            .collect();
+        roots
+            .into_iter()
+            .flat_map(descendants)
+            .map(process_cpu)
+            .sum()
     }
 
     /// A host's server log.
@@ -422,13 +444,16 @@ PermitRootLogin no
 AllowUsers {USER}
 PasswordAuthentication {passwords}
 KbdInteractiveAuthentication no
-ForceCommand exec {emulator}
+ForceCommand exec {command}
 SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}{shell}
 {limits}LogLevel ERROR
 ",
         host_key = host_key.display(),
         authorized = authorized.display(),
-        emulator = emulator.display(),
+        command = options
+            .command
+            .clone()
+            .unwrap_or_else(|| emulator.display().to_string()),
         state = state.display(),
     )
 }
@@ -595,8 +620,26 @@ fn random_block(attempt: u32) -> (u8, u8) {
     (a, b)
 }
 
-/// Kills `pid` and every process below it.
-fn kill_tree(pid: u32) {
+/// The CPU time of process `pid` and of the children it reaped (`/proc/PID/stat`).
+pub fn process_cpu(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // After the command name: state is field 3; utime, stime, cutime, cstime are 14 to 17.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields
+        .get(11..15)
+        .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    // Linux reports them in USER_HZ, 100 per second.
+    Duration::from_millis(ticks * 10)
+}
+
+/// `pid` and every process below it.
+fn descendants(pid: u32) -> Vec<u32> {
     let mut parents: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for e in entries.flatten() {
@@ -624,6 +667,12 @@ fn kill_tree(pid: u32) {
         }
         i += 1;
     }
+    all
+}
+
+/// Kills `pid` and every process below it.
+fn kill_tree(pid: u32) {
+    let all = descendants(pid);
     let pids: Vec<String> = all.iter().map(u32::to_string).collect();
     let _ = Command::new("kill")
         .arg("-KILL")
