@@ -2,7 +2,7 @@
 //! `openssh-server`), each measure the median of five runs, with the reference run the same way
 //! in the same session:
 //!
-//! - (a) one command on every one of 100 hosts (whose command is `true`) over new
+//! - (a) one command on every one of 100 hosts (whose command is the shell's `true`) over new
 //!   connections: the client's CPU per connection, the wall time against the server-side floor
 //!   (the servers' CPU ÷ cores, measured in the same run) and against the OpenSSH client run
 //!   100-wide, both with `curve25519-sha256`;
@@ -83,7 +83,7 @@ fn fan_out(runtime: &tokio::runtime::Runtime, hosts: usize) {
     }
     let file = FleetFile::parse(&text, InventoryFormat::Toml, None).expect("fleet");
     let options = Options {
-        command: Some("/bin/true".into()),
+        command: Some("true".into()),
         ..Options::default()
     };
     let fleet = TestFleet::start_with(&file, 1.0, &options).expect("the test fleet starts");

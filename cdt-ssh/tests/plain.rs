@@ -168,3 +168,30 @@ where
     }
     out
 }
+
+#[tokio::test]
+async fn more_handshakes_at_once_than_max_startups_all_connect() {
+    let server = PlainServer::start().unwrap();
+    // OpenSSH's default MaxStartups 10:30:100 drops some of 40 simultaneous unauthenticated
+    // connections before its banner: the transport tries again instead of failing.
+    let mut s = settings(&server, key(&server));
+    s.max_handshakes = 64;
+    let connector = SshConnector::new(s);
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let c = connector.clone();
+            tokio::spawn(async move {
+                let session = c.connect("gw").await?;
+                session.exec("true").await
+            })
+        })
+        .collect();
+    for t in tasks {
+        let out = t.await.unwrap().unwrap();
+        assert_eq!(out.exit, Some(0));
+    }
+    assert!(
+        server.log().contains("past MaxStartups"),
+        "the server dropped nothing: the test did not test the retry"
+    );
+}

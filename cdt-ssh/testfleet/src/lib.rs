@@ -36,7 +36,7 @@ pub struct Options {
     pub default_limits: bool,
     /// Passwords accepted ([`PASSWORD`]) besides the client key.
     pub passwords: bool,
-    /// Every session runs this command instead of the emulator (`/bin/true` for benchmarks
+    /// Every session runs this shell command instead of the emulator (`true` for benchmarks
     /// that measure the SSH path, not the emulator).
     pub command: Option<String>,
 }
@@ -444,16 +444,17 @@ PermitRootLogin no
 AllowUsers {USER}
 PasswordAuthentication {passwords}
 KbdInteractiveAuthentication no
-ForceCommand exec {command}
+ForceCommand {command}
 SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}{shell}
 {limits}LogLevel ERROR
 ",
         host_key = host_key.display(),
         authorized = authorized.display(),
+        // The emulator replaces the login shell; another command runs as the shell's command.
         command = options
             .command
             .clone()
-            .unwrap_or_else(|| emulator.display().to_string()),
+            .unwrap_or_else(|| format!("exec {}", emulator.display())),
         state = state.display(),
     )
 }
