@@ -195,3 +195,18 @@ async fn more_handshakes_at_once_than_max_startups_all_connect() {
         "the server dropped nothing: the test did not test the retry"
     );
 }
+
+#[tokio::test]
+async fn legacy_key_exchange_is_used_only_for_a_host_that_asks_for_it() {
+    let server = PlainServer::start_with("KexAlgorithms diffie-hellman-group14-sha1").unwrap();
+    let Err(e) = connect(settings(&server, key(&server))).await else {
+        panic!("a SHA-1 key exchange was accepted by default")
+    };
+    assert!(e.to_string().contains("legacy"), "{e}");
+    let mut s = settings(&server, key(&server));
+    if let Some(t) = s.targets.get_mut("gw") {
+        t.algorithms = cdt_ssh::Algorithms::Legacy;
+    }
+    let session = connect(s).await.unwrap();
+    assert_eq!(session.exec("true").await.unwrap().exit, Some(0));
+}

@@ -695,6 +695,11 @@ pub struct PlainServer {
 impl PlainServer {
     /// Starts the server.
     pub fn start() -> Result<PlainServer, Error> {
+        PlainServer::start_with("")
+    }
+
+    /// Starts the server with `extra` lines in its configuration (say, `KexAlgorithms …`).
+    pub fn start_with(extra: &str) -> Result<PlainServer, Error> {
         prepare_system()?;
         let dir = tempfile::Builder::new()
             .prefix("cdt-plainsshd-")
@@ -730,6 +735,7 @@ PasswordAuthentication yes
 KbdInteractiveAuthentication yes
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
+{extra}
 ",
                     key = key.display(),
                     authorized = authorized.display(),
