@@ -238,3 +238,40 @@ async fn a_host_that_does_not_listen_is_unreachable() {
     };
     assert_eq!(host, "gone");
 }
+
+#[tokio::test]
+async fn a_hung_host_is_given_up_by_keepalive_and_connect_timeout_not_waited_for() {
+    let fleet = fleet();
+    let mut s = settings(&fleet, &fleet.known_hosts());
+    s.keepalive = Duration::from_millis(500);
+    s.connect_timeout = Duration::from_secs(3);
+    let connector = SshConnector::new(s);
+    let session = connector.connect("gw-1").await.unwrap();
+    // A first command: the server's post-authentication process exists before the freeze.
+    assert_eq!(session.exec("fw ver").await.unwrap().exit, Some(0));
+    fleet.freeze("gw-1", true);
+    let started = std::time::Instant::now();
+    // A command on an open connection: three unanswered keepalives end it.
+    let out = tokio::time::timeout(Duration::from_secs(20), session.exec("fw ver"))
+        .await
+        .expect("the command was given up");
+    assert!(
+        matches!(
+            out,
+            Err(TransportError::ConnectionLost { .. })
+                | Ok(cdt_core::transport::ExecOutput { exit: None, .. })
+        ),
+        "{out:?}"
+    );
+    // A new connection: the server accepts but never greets.
+    let Err(TransportError::Unreachable { host, .. }) =
+        tokio::time::timeout(Duration::from_secs(20), connector.connect("gw-1"))
+            .await
+            .expect("the connection attempt was given up")
+    else {
+        panic!("connected to a hung host")
+    };
+    assert_eq!(host, "gw-1");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    fleet.freeze("gw-1", false);
+}

@@ -274,6 +274,24 @@ impl TestFleet {
             .sum()
     }
 
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) `host`'s server and every process under it:
+    /// connections stay open and new ones are accepted, but nothing answers, as a hung box.
+    pub fn freeze(&self, host: &str, frozen: bool) {
+        let servers = self.lock();
+        if let Some(pid) = servers
+            .iter()
+            .find(|s| s.name == host)
+            .and_then(|s| s.child.as_ref().map(Child::id))
+        {
+            let pids: Vec<String> = descendants(pid).iter().map(u32::to_string).collect();
+            let _ = Command::new("kill")
+                .arg(if frozen { "-STOP" } else { "-CONT" })
+                .args(&pids)
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+
     /// A host's server log.
     pub fn log(&self, host: &str) -> String {
         self.lock()
