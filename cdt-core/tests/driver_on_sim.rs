@@ -410,10 +410,9 @@ async fn in_virtual_time_the_makespan_is_the_critical_path() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_inventory_read_from_the_management_server_is_the_fleets() {
-    let fleet = FleetFile::parse(SMALL_FLEET, InventoryFormat::Toml, None).unwrap();
-    let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+/// The inventory read from `fleet`'s Management Server and boxes, in-process.
+async fn discover(fleet: &FleetFile) -> cdt_core::gaia::steps::Discovered {
+    let connector = SimConnector::new(Sim::new(fleet), 1.0);
     let driver = Driver::new(
         Arc::new(connector.clone()),
         Arc::new(connector.clock()),
@@ -424,7 +423,13 @@ async fn the_inventory_read_from_the_management_server_is_the_fleets() {
         policy_package: "Standard".into(),
         domain: None,
     };
-    let found = driver.discover(&management).await.unwrap();
+    driver.discover(&management).await.unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_inventory_read_from_the_management_server_is_the_fleets() {
+    let fleet = FleetFile::parse(SMALL_FLEET, InventoryFormat::Toml, None).unwrap();
+    let found = discover(&fleet).await;
     assert!(found.warnings.is_empty(), "{:?}", found.warnings);
     let mut want = fleet.inventory();
     let mut got = found.inventory;
@@ -448,18 +453,7 @@ async fn a_box_that_does_not_answer_is_listed_unreachable_with_a_warning() {
         None,
     )
     .unwrap();
-    let connector = SimConnector::new(Sim::new(&fleet), 1.0);
-    let driver = Driver::new(
-        Arc::new(connector.clone()),
-        Arc::new(connector.clock()),
-        DriverSettings::default(),
-    );
-    let management = ManagementInfo {
-        host: "mgmt".into(),
-        policy_package: "Standard".into(),
-        domain: None,
-    };
-    let found = driver.discover(&management).await.unwrap();
+    let found = discover(&fleet).await;
     assert_eq!(found.warnings.len(), 1, "{:?}", found.warnings);
     assert!(found.warnings[0].starts_with("ha-b: does not answer"));
     let ha = found

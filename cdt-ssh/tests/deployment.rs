@@ -14,7 +14,7 @@ use cdt_core::gaia::steps::ManagementInfo;
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::model::{Package, Version};
 use cdt_core::report::{Report, ReportBuilder};
-use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
+use cdt_core::rollout::{Rollout, RolloutSpec, Totals};
 use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector, clock_in_dir};
 use cdt_core::transport::{Connector, RelayedConnector};
 use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
@@ -103,15 +103,7 @@ fn spec(fleet: &FleetFile, dir: &Path) -> RolloutSpec {
         None,
     )
     .unwrap();
-    RolloutSpec {
-        list,
-        package,
-        work: Work::Plan {
-            plan,
-            cpuse_agent: None,
-        },
-        settings: Settings::default(),
-    }
+    RolloutSpec::with_plan(list, package, plan)
 }
 
 async fn deploy(

@@ -206,6 +206,26 @@ pub struct RolloutSpec {
     pub settings: Settings,
 }
 
+impl RolloutSpec {
+    /// An Advanced-mode run: `plan` on every target of `list`, generated for `package`, no
+    /// CPUSE agent update, default settings.
+    pub fn with_plan(
+        list: CandidatesList,
+        package: Package,
+        plan: crate::formats::plan::Plan,
+    ) -> RolloutSpec {
+        RolloutSpec {
+            list,
+            package,
+            work: Work::Plan {
+                plan,
+                cpuse_agent: None,
+            },
+            settings: Settings::default(),
+        }
+    }
+}
+
 /// One entry of a target's program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Item {

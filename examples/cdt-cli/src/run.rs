@@ -14,7 +14,7 @@ use cdt_core::journal::Journal;
 use cdt_core::model::Package;
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::report::ReportBuilder;
-use cdt_core::rollout::{Event, Rollout, RolloutSpec, Settings, Status, Work};
+use cdt_core::rollout::{Event, Rollout, RolloutSpec, Status};
 use cdt_core::sim::{FleetFile, Sim, SimConnector};
 use cdt_core::transport::Connector;
 
@@ -81,15 +81,7 @@ pub(crate) fn demo(out: &Path, scale: f64, quiet: bool) -> CliResult {
         None,
     )?;
     plan.save(&out.join("plan.xml"))?;
-    let spec = RolloutSpec {
-        list,
-        package,
-        work: Work::Plan {
-            plan,
-            cpuse_agent: None,
-        },
-        settings: Settings::default(),
-    };
+    let spec = RolloutSpec::with_plan(list, package, plan);
     start(out, &fleet, spec, scale, quiet)
 }
 
@@ -107,15 +99,7 @@ pub(crate) fn execute_sim(
     let list = CandidatesList::load(list_path)?;
     let first = plan.first_package().ok_or("the plan names no package")?;
     let package = fleet.inventory().resolve_package(first)?;
-    let spec = RolloutSpec {
-        list,
-        package,
-        work: Work::Plan {
-            plan,
-            cpuse_agent: None,
-        },
-        settings: Settings::default(),
-    };
+    let spec = RolloutSpec::with_plan(list, package, plan);
     start(out, &fleet, spec, scale, quiet)
 }
 
@@ -170,15 +154,7 @@ pub(crate) fn execute_ssh(
     let list = CandidatesList::load(list_path)?;
     let first = plan.first_package().ok_or("the plan names no package")?;
     let package = inventory.resolve_package(first)?;
-    let spec = RolloutSpec {
-        list,
-        package,
-        work: Work::Plan {
-            plan,
-            cpuse_agent: None,
-        },
-        settings: Settings::default(),
-    };
+    let spec = RolloutSpec::with_plan(list, package, plan);
     // Credentials are read (and prompted for) before anything is written.
     let connector = ssh.connector(&inventory)?;
     let info = RunInfo {
