@@ -29,7 +29,8 @@ pub struct StepReport {
     pub started_at: Timestamp,
     /// When it finished, if it did.
     pub finished_at: Option<Timestamp>,
-    /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: an earlier critical step failed).
+    /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: an earlier critical step failed;
+    /// or started but not finished when the report was written, which `error` says).
     pub outcome: String,
     /// What went wrong, when something did.
     pub error: Option<String>,
@@ -213,8 +214,10 @@ impl ReportBuilder {
                     attempts: 1 + self.attempts.get(&action.id).copied().unwrap_or(0),
                     started_at: *at,
                     finished_at: None,
+                    // Until its outcome arrives (a live status file, or the report of a run
+                    // that stopped before the step ended).
                     outcome: "skipped".to_string(),
-                    error: None,
+                    error: Some("not finished when this report was written".to_string()),
                 };
                 let place = match action.subject {
                     Subject::Target(t) => self.report.targets.get_mut(t.0).map(|r| {

@@ -148,3 +148,24 @@ fn the_status_files_count_and_list_every_target() {
     assert_eq!(text.lines().count(), 6);
     assert!(text.contains("gw-2    1      failed"), "{text}");
 }
+
+#[test]
+fn a_step_started_but_not_finished_says_so() {
+    let mut r = rollout();
+    let mut builder = ReportBuilder::new(&r);
+    r.start(common::drive::t0());
+    while let Some(e) = r.poll_event() {
+        builder.record_rollout(&e);
+    }
+    let report = builder.report();
+    let started: Vec<_> = report.targets.iter().flat_map(|t| &t.steps).collect();
+    assert!(!started.is_empty());
+    for step in started {
+        assert_eq!(step.finished_at, None);
+        assert_eq!(
+            step.error.as_deref(),
+            Some("not finished when this report was written"),
+            "{step:?}"
+        );
+    }
+}
