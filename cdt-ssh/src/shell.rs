@@ -9,15 +9,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use cdt_core::gaia::quote;
+use cdt_core::gaia::terminal::{self, HEREDOC_END};
 use cdt_core::transport::{ExecOutput, TransportError};
 use russh::ChannelMsg;
 use russh::client::{self, Handle};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
-
-/// The end of a heredoc carrying a copy.
-const HEREDOC_END: &str = "__CDT_EOF__";
 
 /// An Expert shell over a terminal.
 pub(crate) struct ExpertShell {
@@ -31,33 +28,6 @@ struct Terminal {
     next: u64,
     /// The session ended (a reboot, a dropped connection): nothing more can run on it.
     closed: bool,
-}
-
-/// The Expert prompt (`[Expert@HOST:0]# `), found in `text` from `from`: (start, end).
-fn find_prompt(text: &[u8], from: usize) -> Option<(usize, usize)> {
-    let start = from + find(&text[from..], b"[Expert@")?;
-    let end = start + find(&text[start..], b"]# ")? + 3;
-    Some((start, end))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `text` without carriage returns and Expert prompts.
-fn clean(text: &[u8]) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if let Some((start, end)) = find_prompt(text, i) {
-            out.extend(text[i..start].iter().filter(|&&b| b != b'\r'));
-            i = end;
-        } else {
-            out.extend(text[i..].iter().filter(|&&b| b != b'\r'));
-            break;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Terminal {
@@ -82,7 +52,7 @@ impl Terminal {
                             host: host.to_string(),
                             message: format!(
                                 "the terminal did not show the awaited prompt; it showed: {}",
-                                cdt_core::gaia::quote::Printable(&clean(&self.pending))
+                                cdt_core::gaia::quote::Printable(&terminal::clean(&self.pending))
                             ),
                         });
                     }
@@ -142,25 +112,22 @@ impl ExpertShell {
         };
         let limit = Some(limit);
         // The clish prompt (`HOST> ` or `HOST:0> `).
-        t.read_until(host, limit, |b| find(b, b"> ").map(|i| i + 2))
+        t.read_until(host, limit, terminal::clish_prompt_end)
             .await?;
-        t.send(host, "expert\n").await?;
-        t.read_until(host, limit, |b| {
-            let lower = b.to_ascii_lowercase();
-            find(&lower, b"password:").map(|i| i + 9)
-        })
-        .await?;
+        t.send(host, &format!("{}\n", terminal::EXPERT)).await?;
+        t.read_until(host, limit, terminal::password_prompt_end)
+            .await?;
         t.send(host, &format!("{}\n", password.expose_secret()))
             .await?;
         let answer = t
             .read_until(host, limit, |b| {
-                find_prompt(b, 0)
+                terminal::expert_prompt(b, 0)
                     .map(|(_, end)| end)
-                    .or_else(|| find(b, b"Wrong password").map(|i| i + 14))
-                    .or_else(|| find(b, b"> ").map(|i| i + 2))
+                    .or_else(|| terminal::wrong_password_end(b))
+                    .or_else(|| terminal::clish_prompt_end(b))
             })
             .await?;
-        if find_prompt(&answer, 0).is_none() {
+        if terminal::expert_prompt(&answer, 0).is_none() {
             return Err(TransportError::Auth {
                 host: host.to_string(),
                 message: "the Expert password was refused".into(),
@@ -192,26 +159,17 @@ impl ExpertShell {
             });
         }
         t.next += 1;
-        let marker = format!("__CDT_EXIT_{}_", t.next);
+        let marker = terminal::exit_marker(t.next);
         // What is left of the last command: its prompt.
         t.pending.clear();
-        t.send(&self.host, &format!("{command}\n{input}echo {marker}$?\n"))
-            .await?;
+        t.send(
+            &self.host,
+            &format!("{command}\n{input}{}\n", terminal::echo_exit(&marker)),
+        )
+        .await?;
         let found = t
             .read_until(&self.host, None, |b| {
-                // The marker followed by the status: not its echo (`$?`) if the terminal still
-                // echoed when the line arrived.
-                let mut from = 0;
-                while let Some(i) = find(&b[from..], marker.as_bytes()) {
-                    let at = from + i;
-                    let rest = &b[at + marker.len()..];
-                    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-                    if digits > 0 && rest.get(digits).is_some_and(|c| *c == b'\r' || *c == b'\n') {
-                        return Some(at + marker.len() + digits);
-                    }
-                    from = at + marker.len();
-                }
-                None
+                terminal::find_exit(b, &marker).map(|(_, end)| end)
             })
             .await;
         let text = match found {
@@ -221,23 +179,19 @@ impl ExpertShell {
                 let text = std::mem::take(&mut t.pending);
                 return Ok(ExecOutput {
                     exit: None,
-                    stdout: clean(&text),
+                    stdout: terminal::clean(&text),
                     stderr: String::new(),
                 });
             }
             Err(e) => return Err(e),
         };
-        let at = text
-            .windows(marker.len())
-            .rposition(|w| w == marker.as_bytes())
-            .unwrap_or(text.len());
-        let exit = text
-            .get(at + marker.len()..)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .and_then(|d| d.parse().ok());
+        let (at, exit) = match terminal::exit_status(&text, &marker) {
+            Some((at, status)) => (at, Some(status)),
+            None => (text.len(), None),
+        };
         Ok(ExecOutput {
             exit,
-            stdout: clean(&text[..at]),
+            stdout: terminal::clean(&text[..at]),
             stderr: String::new(),
         })
     }
@@ -270,10 +224,8 @@ impl ExpertShell {
         }
         lines.push_str(HEREDOC_END);
         lines.push('\n');
-        let target = quote::shell(remote).map_err(|e| transfer(e.to_string()))?;
-        let out = self
-            .run(&format!("base64 -d > {target} <<'{HEREDOC_END}'"), &lines)
-            .await?;
+        let store = terminal::base64_store(remote).map_err(|e| transfer(e.to_string()))?;
+        let out = self.run(&store, &lines).await?;
         match out.exit {
             Some(0) => Ok(()),
             Some(code) => Err(transfer(format!(
@@ -293,8 +245,8 @@ impl ExpertShell {
             host: self.host.clone(),
             message,
         };
-        let source = quote::shell(remote).map_err(|e| transfer(e.to_string()))?;
-        let out = self.exec(&format!("base64 {source}")).await?;
+        let print = terminal::base64_print(remote).map_err(|e| transfer(e.to_string()))?;
+        let out = self.exec(&print).await?;
         match out.exit {
             Some(0) => {}
             Some(code) => {

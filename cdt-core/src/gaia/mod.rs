@@ -9,3 +9,4 @@ pub mod parse;
 pub mod quote;
 #[cfg(feature = "driver")]
 pub mod steps;
+pub mod terminal;

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use cdt_core::gaia::quote;
+use cdt_core::gaia::{quote, terminal};
 use cdt_core::sim::{ReplyKind, Sim, SimError, clock_in_dir};
 
 /// The largest file a copy may store.
@@ -267,8 +267,8 @@ fn interactive(host: &Host) -> Result<ExitCode, String> {
             Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
         }
     };
-    let clish_prompt = format!("{}> ", host.name);
-    let expert_prompt = format!("[Expert@{}:0]# ", host.name);
+    let clish_prompt = terminal::clish_prompt_for(&host.name);
+    let expert_prompt = terminal::expert_prompt_for(&host.name);
     let mut expert = false;
     let mut last_exit = 0;
     say(&mut out, b"\nThis system is for authorized use only.\n");
@@ -290,7 +290,7 @@ fn interactive(host: &Host) -> Result<ExitCode, String> {
             match trimmed {
                 "" => {}
                 "exit" | "quit" => return Ok(ExitCode::SUCCESS),
-                "expert" => {
+                terminal::EXPERT => {
                     say(&mut out, b"Enter expert password:\n\n");
                     stty(&["-echo"]);
                     let given = read_line(&mut lines).unwrap_or_default();
@@ -302,7 +302,10 @@ fn interactive(host: &Host) -> Result<ExitCode, String> {
                         );
                         expert = true;
                     } else {
-                        say(&mut out, b"\nWrong password.\n");
+                        say(
+                            &mut out,
+                            format!("\n{}.\n", terminal::WRONG_PASSWORD).as_bytes(),
+                        );
                     }
                 }
                 command => {
