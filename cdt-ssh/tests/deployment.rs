@@ -2,6 +2,8 @@
 //! same report and keeps the same invariants as the same deployment on the in-process
 //! simulator.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,8 +19,8 @@ use cdt_core::report::{Report, ReportBuilder};
 use cdt_core::rollout::{Rollout, RolloutSpec, Totals};
 use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector, clock_in_dir};
 use cdt_core::transport::{Connector, RelayedConnector};
-use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
-use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet, USER};
+use cdt_ssh::{SshConnector, Target};
+use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet};
 
 const UPGRADE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
 
@@ -110,7 +112,6 @@ async fn deploy(
     spec: RolloutSpec,
     connector: Arc<dyn Connector>,
     clock: Arc<dyn Clock>,
-    connect_timeout: jiff::SignedDuration,
 ) -> (Totals, Report) {
     let rollout = Rollout::new(spec).unwrap();
     let mut report = ReportBuilder::new(&rollout);
@@ -120,7 +121,6 @@ async fn deploy(
             policy_package: "Standard".into(),
             domain: None,
         }),
-        connect_timeout,
         ..DriverSettings::default()
     };
     let driver = Driver::new(connector, clock, settings);
@@ -234,7 +234,6 @@ fn in_process(fleet: &FleetFile, dir: &Path) -> (Totals, Report) {
             spec(fleet, dir),
             Arc::new(connector.clone()),
             Arc::new(connector.clock()),
-            jiff::SignedDuration::from_secs(30),
         )
         .await;
         let sim = connector.fleet().clone();
@@ -268,16 +267,11 @@ fn over_ssh(
             (name, target)
         })
         .collect();
-    let mut settings = SshSettings::new(
+    let mut settings = common::settings(
         targets,
-        USER,
-        Auth::KeyFile {
-            path: ssh_fleet.client_key(),
-            passphrase: None,
-        },
-        ssh_fleet.known_hosts(),
+        common::key(&ssh_fleet.client_key()),
+        &ssh_fleet.known_hosts(),
     );
-    settings.connect_timeout = Duration::from_secs(10);
     settings.expert_password = Some(EXPERT_PASSWORD.to_string().into());
     let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
     let connector: Arc<dyn Connector> = if relayed {
@@ -305,8 +299,6 @@ fn over_ssh(
                 spec(fleet, dir),
                 connector,
                 Arc::new(SimClock::new(now, scale)),
-                // Opening a connection takes real milliseconds: in scaled time, minutes.
-                jiff::SignedDuration::from_mins(30),
             ),
         )
         .await

@@ -57,7 +57,7 @@ impl DriverHosts {
         {
             return Ok(s.clone());
         }
-        let limit = self.clock.real(self.connect_timeout);
+        let limit = std::time::Duration::try_from(self.connect_timeout).unwrap_or_default();
         let session = match tokio::time::timeout(limit, self.connector.connect(host)).await {
             Ok(result) => result?,
             Err(_) => {

@@ -127,7 +127,8 @@ pub struct DriverSettings {
     pub waits: Waits,
     /// The longest any one command may take (installs included).
     pub command_timeout: SignedDuration,
-    /// The longest opening a session may take.
+    /// The longest opening a session may take, in real time: a connection takes the time
+    /// the network and the server take, whatever the pace of the driver's clock.
     pub connect_timeout: SignedDuration,
     /// The Management Server, for version changes and policy installs.
     pub management: Option<ManagementInfo>,

@@ -210,10 +210,7 @@ pub(crate) fn discover(
         .enable_all()
         .build()?;
     let (inventory, warnings) = runtime.block_on(async {
-        let settings = DriverSettings {
-            connect_timeout: jiff::SignedDuration::from_secs_f64(30.0 * run.clock_scale),
-            ..DriverSettings::default()
-        };
+        let settings = DriverSettings::default();
         // The database first, over a connection to the Management Server only; then the
         // boxes, at the addresses the database gave.
         let empty = cdt_core::model::Inventory::default();
@@ -322,7 +319,7 @@ async fn drive(
     quiet: bool,
     job: Job,
 ) -> CliResult {
-    let mut settings = DriverSettings {
+    let settings = DriverSettings {
         management: info.management.clone().map(|host| ManagementInfo {
             host,
             policy_package: info.policy_package.clone(),
@@ -330,12 +327,6 @@ async fn drive(
         }),
         ..DriverSettings::default()
     };
-    // Opening an SSH connection takes real time, whatever the clock's pace.
-    if let Some(ssh) = &info.ssh {
-        settings.connect_timeout = jiff::SignedDuration::from_secs_f64(
-            settings.connect_timeout.as_secs_f64() * ssh.clock_scale,
-        );
-    }
     let driver = Driver::new(connector, clock, settings);
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let names: Vec<String>;
