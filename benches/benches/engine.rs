@@ -17,7 +17,7 @@ use cdt_core::formats::plan::Plan;
 use cdt_core::gaia::steps::ManagementInfo;
 use cdt_core::journal::Journal;
 use cdt_core::model::Package;
-use cdt_core::rollout::{Rollout, RolloutSpec, Settings, Totals, Work};
+use cdt_core::rollout::{Rollout, RolloutSpec, Totals};
 use cdt_core::sim::{Sim, SimConnector};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -63,15 +63,7 @@ fn prepare(fleet: &cdt_core::sim::FleetFile) -> Prepared {
     .expect("plan");
     let package = Package::from_path(&package).expect("package");
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
-    let spec = RolloutSpec {
-        list,
-        package,
-        work: Work::Plan {
-            plan,
-            cpuse_agent: None,
-        },
-        settings: Settings::default(),
-    };
+    let spec = RolloutSpec::with_plan(list, package, plan);
     Prepared {
         dir,
         spec,
@@ -95,18 +87,8 @@ fn prepare_one_step(fleet: &cdt_core::sim::FleetFile) -> Prepared {
     .expect("plan");
     let package = Package::from_path(&package).expect("package");
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
-    let spec = RolloutSpec {
-        list,
-        package,
-        work: Work::Plan {
-            plan,
-            cpuse_agent: None,
-        },
-        settings: Settings {
-            check_state: false,
-            ..Settings::default()
-        },
-    };
+    let mut spec = RolloutSpec::with_plan(list, package, plan);
+    spec.settings.check_state = false;
     let mut fleet = fleet.clone();
     fleet.latency.command = 0.05;
     Prepared {

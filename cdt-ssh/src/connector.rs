@@ -64,9 +64,8 @@ impl SshConnector {
             loop {
                 attempt += 1;
                 match self.handshake(host, &target).await {
-                    Err(Failure::Dropped(message)) if attempt < RETRIES => {
+                    Err(Failure::Dropped(_)) if attempt < RETRIES => {
                         // An sshd at its MaxStartups drops new connections before its banner.
-                        let _ = message;
                         tokio::time::sleep(pause).await;
                         pause *= 2;
                     }
@@ -429,8 +428,7 @@ impl SshSession {
             attempt += 1;
             match self.handle.channel_open_session().await {
                 Ok(channel) => return Ok(channel),
-                Err(russh::Error::ChannelOpenFailure(why)) if attempt < RETRIES => {
-                    let _ = why;
+                Err(russh::Error::ChannelOpenFailure(_)) if attempt < RETRIES => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }

@@ -2,6 +2,8 @@
 //! types `expert` and its password over a terminal, and callers see the same results as on an
 //! Expert login.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +11,8 @@ use std::time::Duration;
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::sim::FleetFile;
 use cdt_core::transport::{Connector, Session, TransportError};
-use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
-use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet, USER};
+use cdt_ssh::{SshConnector, SshSettings, Target};
+use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet};
 
 const FLEET: &str = r#"
 start = "2026-12-01T01:00:00Z"
@@ -39,16 +41,11 @@ fn settings(fleet: &TestFleet, expert: Option<&str>) -> SshSettings {
         "gw-1".to_string(),
         Target::new(fleet.address("gw-1").unwrap().ip().to_string()).with_clish(),
     )]);
-    let mut s = SshSettings::new(
+    let mut s = common::settings(
         targets,
-        USER,
-        Auth::KeyFile {
-            path: fleet.client_key(),
-            passphrase: None,
-        },
-        fleet.known_hosts(),
+        common::key(&fleet.client_key()),
+        &fleet.known_hosts(),
     );
-    s.connect_timeout = Duration::from_secs(10);
     s.expert_password = expert.map(|p| p.to_string().into());
     s
 }

@@ -1,6 +1,8 @@
 //! The direct SSH connector against real OpenSSH servers (the test fleet): commands, copies,
 //! host keys and credentials.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::sim::FleetFile;
 use cdt_core::transport::{Connector, Session, TransportError};
 use cdt_ssh::{Auth, HostKeyPolicy, SshConnector, SshSettings, Target};
-use cdt_testfleet::{TestFleet, USER};
+use cdt_testfleet::TestFleet;
 
 const FLEET: &str = r#"
 start = "2026-12-01T01:00:00Z"
@@ -41,17 +43,7 @@ fn settings(fleet: &TestFleet, known_hosts: &Path) -> SshSettings {
         .into_iter()
         .map(|(name, addr)| (name, Target::new(addr.ip().to_string())))
         .collect();
-    let mut s = SshSettings::new(
-        targets,
-        USER,
-        Auth::KeyFile {
-            path: fleet.client_key(),
-            passphrase: None,
-        },
-        known_hosts,
-    );
-    s.connect_timeout = Duration::from_secs(10);
-    s
+    common::settings(targets, common::key(&fleet.client_key()), known_hosts)
 }
 
 /// Connects to `host`, failing the test if that takes more than 20 seconds (nothing hangs).

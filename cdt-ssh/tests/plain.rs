@@ -2,6 +2,8 @@
 //! SFTP copies, every authentication method, and more overlapping calls than the server's
 //! `MaxSessions`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,16 +17,11 @@ fn settings(server: &PlainServer, auth: Auth) -> SshSettings {
         "gw".to_string(),
         Target::new(server.address().ip().to_string()),
     )]);
-    let mut s = SshSettings::new(targets, USER, auth, server.known_hosts());
-    s.connect_timeout = Duration::from_secs(10);
-    s
+    common::settings(targets, auth, &server.known_hosts())
 }
 
 fn key(server: &PlainServer) -> Auth {
-    Auth::KeyFile {
-        path: server.client_key(),
-        passphrase: None,
-    }
+    common::key(&server.client_key())
 }
 
 async fn connect(settings: SshSettings) -> Result<Arc<dyn Session>, TransportError> {

@@ -188,7 +188,7 @@ fn deploy_over_ssh(relayed: bool, secrets: bool) {
     assert!(
         stdout.contains("5 succeeded, 0 failed"),
         "{stdout}\n{}",
-        std::fs::read_to_string(run.join("results.csv")).unwrap_or_default()
+        std::fs::read_to_string(run.join("report.json")).unwrap_or_default()
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
