@@ -2,11 +2,12 @@
 //! `openssh-server`), each measure the median of five runs, with the reference run the same way
 //! in the same session:
 //!
-//! - (a) one command on every one of 100 hosts (whose command is the shell's `true`) over new
+//! - (a) one command on every one of 100 hosts (the command is `true`, run by the account's shell) over new
 //!   connections: the client's CPU per connection, the wall time against the server-side floor
 //!   (the servers' CPU ÷ cores, measured in the same run) and against the OpenSSH client run
 //!   100-wide, both with `curve25519-sha256`;
-//! - (b) commands over connections kept open: commands per second;
+//! - (b) commands over connections kept open: commands per second, with a channel per command
+//!   and with kept shells (`Commands::KeptShells`), against the rate the servers' CPU allows;
 //! - (c) a 256 MiB file to 4 hosts with its digest checked, against `scp` plus
 //!   `ssh host sha256sum` doing the same work.
 //!
@@ -82,8 +83,10 @@ fn fan_out(runtime: &tokio::runtime::Runtime, hosts: usize) {
         ));
     }
     let file = FleetFile::parse(&text, InventoryFormat::Toml, None).expect("fleet");
+    // The account's shell runs what is sent: `true` over a channel of its own runs as
+    // `/bin/sh -c true`, as under `ForceCommand true`, and kept shells can be started.
     let options = Options {
-        command: Some("true".into()),
+        shell: true,
         ..Options::default()
     };
     let fleet = TestFleet::start_with(&file, 1.0, &options).expect("the test fleet starts");
@@ -163,12 +166,39 @@ fn fan_out(runtime: &tokio::runtime::Runtime, hosts: usize) {
         wall / ossh
     );
 
-    // (b) Connections kept open: commands per second.
-    let connector = SshConnector::new(settings(targets.clone(), &key, &known));
+    // (b) Connections kept open: commands per second, a channel per command and kept shells.
+    let kept: BTreeMap<String, Target> = targets
+        .iter()
+        .map(|(n, t)| (n.clone(), t.clone().with_kept_shells()))
+        .collect();
+    for (label, targets) in [("a channel per command", &targets), ("kept shells", &kept)] {
+        let connector = SshConnector::new(settings(targets.clone(), &key, &known));
+        let (rate, floor, client) = kept_connections(runtime, &connector, &names, &fleet);
+        println!(
+            "(b) {label}: {} commands over {} open connections: {rate:.0} commands/s; the servers' CPU allows {floor:.0}/s; client CPU {client:.0} µs a command (medians of {RUNS})",
+            20 * names.len(),
+            names.len(),
+        );
+    }
+}
+
+/// Runs 20 commands one after another on each of `names`'s connections, all hosts at once,
+/// [`RUNS`] times: the medians of the commands per second, the rate the servers' CPU allows
+/// and the client's CPU per command.
+fn kept_connections(
+    runtime: &tokio::runtime::Runtime,
+    connector: &SshConnector,
+    names: &[String],
+    fleet: &TestFleet,
+) -> (f64, f64, f64) {
+    let me = std::process::id();
     let sessions: Vec<Arc<dyn Session>> = runtime.block_on(async {
         let mut v = Vec::new();
-        for n in &names {
-            v.push(connector.connect(n).await.expect("connect"));
+        for n in names {
+            let s = connector.connect(n).await.expect("connect");
+            // A first command: a kept shell is started before the measure.
+            assert_eq!(s.exec("true").await.expect("exec").exit, Some(0));
+            v.push(s);
         }
         v
     });
@@ -199,14 +229,7 @@ fn fan_out(runtime: &tokio::runtime::Runtime, hosts: usize) {
         let server = fleet.server_cpu().saturating_sub(server0).as_secs_f64();
         floors.push(per_run as f64 / (server / cores()).max(f64::MIN_POSITIVE));
     }
-    println!(
-        "(b) {} commands over {} open connections: {:.0} commands/s; the servers' CPU allows {:.0}/s; client CPU {:.0} µs a command (medians of {RUNS})",
-        per_run,
-        sessions.len(),
-        median(rates),
-        median(floors),
-        median(client_us)
-    );
+    (median(rates), median(floors), median(client_us))
 }
 
 fn file_copy(runtime: &tokio::runtime::Runtime, mib: usize) {

@@ -16,8 +16,9 @@ use secrecy::ExposeSecret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Semaphore;
 
+use crate::kept::KeptShells;
 use crate::known_hosts::{self, KnownHosts, Verdict};
-use crate::settings::{Algorithms, Auth, HostKeyPolicy, LoginShell, SshSettings, Target};
+use crate::settings::{Algorithms, Auth, Commands, HostKeyPolicy, LoginShell, SshSettings, Target};
 use crate::shell::ExpertShell;
 
 /// How often a refused channel (the server's `MaxSessions`) or a dropped handshake (its
@@ -30,6 +31,74 @@ const FIRST_PAUSE: Duration = Duration::from_millis(50);
 pub struct SshConnector {
     settings: Arc<SshSettings>,
     handshakes: Arc<Semaphore>,
+    /// The `known_hosts` file as last read, and the private key file once loaded: read once
+    /// for every connection rather than at each.
+    cache: Arc<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    /// Parsed `known_hosts`, with the file's identity when it was read (reread once it
+    /// changes: trust on first use, a re-key, an operator's edit).
+    known_hosts: Mutex<Option<(FileStamp, Arc<KnownHosts>)>>,
+    key: Mutex<Option<Arc<russh::keys::PrivateKey>>>,
+}
+
+/// What tells that a file changed: its length, modification time and inode.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp(u64, Option<std::time::SystemTime>, u64);
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp(m.len(), m.modified().ok(), m.ino()))
+    }
+}
+
+impl Cache {
+    fn known_hosts(&self, path: &Path) -> Result<Arc<KnownHosts>, String> {
+        let stamp = FileStamp::of(path);
+        let mut cached = self
+            .known_hosts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let (Some(now), Some((then, known))) = (stamp, cached.as_ref())
+            && now == *then
+        {
+            return Ok(known.clone());
+        }
+        let known = Arc::new(KnownHosts::load(path).map_err(|e| e.to_string())?);
+        // A file changed while read is read again next time.
+        if let Some(stamp) = stamp.filter(|s| Some(*s) == FileStamp::of(path)) {
+            *cached = Some((stamp, known.clone()));
+        }
+        Ok(known)
+    }
+
+    fn forget_known_hosts(&self) {
+        *self
+            .known_hosts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    fn key(
+        &self,
+        path: &Path,
+        passphrase: Option<&secrecy::SecretString>,
+    ) -> Result<Arc<russh::keys::PrivateKey>, String> {
+        let mut cached = self.key.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(key) = cached.as_ref() {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(
+            russh::keys::load_secret_key(path, passphrase.map(|p| p.expose_secret()))
+                .map_err(|e| format!("{}: {e}", path.display()))?,
+        );
+        *cached = Some(key.clone());
+        Ok(key)
+    }
 }
 
 impl SshConnector {
@@ -39,6 +108,7 @@ impl SshConnector {
         SshConnector {
             settings: Arc::new(settings),
             handshakes: Arc::new(Semaphore::new(permits)),
+            cache: Arc::default(),
         }
     }
 
@@ -105,9 +175,12 @@ impl SshConnector {
                     ))
                 }
             };
+        let kept = (shell.is_none() && target.commands == Commands::KeptShells)
+            .then(|| Arc::new(KeptShells::new(host, self.settings.kept_shells)));
         Ok(SshSession {
             host: host.to_string(),
             shell,
+            kept,
             handle: Arc::new(handle),
             sftp: Arc::new(AtomicU8::new(SFTP_UNKNOWN)),
             settings: self.settings.clone(),
@@ -137,6 +210,7 @@ impl SshConnector {
             names,
             settings: self.settings.clone(),
             refusal: refusal.clone(),
+            cache: self.cache.clone(),
         };
         let config = Arc::new(client::Config {
             nodelay: true,
@@ -162,7 +236,7 @@ impl SshConnector {
             }
         };
         let user = target.user.as_deref().unwrap_or(&self.settings.user);
-        authenticate(&mut handle, host, user, &self.settings.auth)
+        authenticate(&mut handle, host, user, &self.settings.auth, &self.cache)
             .await
             .map_err(Failure::Transport)?;
         Ok(handle)
@@ -237,6 +311,7 @@ async fn authenticate(
     host: &str,
     user: &str,
     auth: &Auth,
+    cache: &Cache,
 ) -> Result<(), TransportError> {
     let refused = |message: String| TransportError::Auth {
         host: host.to_string(),
@@ -245,9 +320,7 @@ async fn authenticate(
     let failed = |e: russh::Error| refused(format!("as {user}: {e}"));
     let ok = match auth {
         Auth::KeyFile { path, passphrase } => {
-            let key =
-                russh::keys::load_secret_key(path, passphrase.as_ref().map(|p| p.expose_secret()))
-                    .map_err(|e| refused(format!("{}: {e}", path.display())))?;
+            let key = cache.key(path, passphrase.as_ref()).map_err(refused)?;
             let hash = if matches!(key.algorithm(), russh::keys::Algorithm::Rsa { .. }) {
                 match handle.best_supported_rsa_hash().await.map_err(failed)? {
                     None => Some(russh::keys::HashAlg::Sha256),
@@ -257,7 +330,7 @@ async fn authenticate(
                 None
             };
             handle
-                .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key, hash))
                 .await
                 .map_err(failed)?
                 .success()
@@ -338,6 +411,7 @@ struct Client {
     settings: Arc<SshSettings>,
     /// Why the host key was refused, for the error the caller sees.
     refusal: Arc<Mutex<Option<String>>>,
+    cache: Arc<Cache>,
 }
 
 impl Client {
@@ -350,16 +424,20 @@ impl Client {
             );
         };
         let path = &self.settings.known_hosts;
-        let known = KnownHosts::load(path).map_err(|e| e.to_string())?;
+        let known = self.cache.known_hosts(path)?;
         let offered_print = known_hosts::fingerprint(key);
         let name = self.names.first().cloned().unwrap_or_default();
         match known.check(&self.names, key) {
             Verdict::Known => Ok(()),
             Verdict::Unknown if self.settings.host_keys == HostKeyPolicy::TrustOnFirstUse => {
-                known_hosts::learn(path, &name, key, false).map_err(|e| e.to_string())
+                let learnt = known_hosts::learn(path, &name, key, false);
+                self.cache.forget_known_hosts();
+                learnt.map_err(|e| e.to_string())
             }
             Verdict::Changed { .. } if self.settings.rekey.contains(&self.host) => {
-                known_hosts::learn(path, &name, key, true).map_err(|e| e.to_string())
+                let learnt = known_hosts::learn(path, &name, key, true);
+                self.cache.forget_known_hosts();
+                learnt.map_err(|e| e.to_string())
             }
             Verdict::Unknown => Err(format!(
                 "{name} is not in {} (offered {offered_print}); add its key, or ask for \
@@ -405,6 +483,8 @@ pub(crate) struct SshSession {
     host: String,
     /// The Expert shell over a terminal, for a host whose login shell is clish.
     shell: Option<Arc<ExpertShell>>,
+    /// The kept shells, for a host whose commands go to them.
+    kept: Option<Arc<KeptShells>>,
     handle: Arc<Handle<Client>>,
     /// Whether the server offers SFTP (learnt on the first copy).
     sftp: Arc<AtomicU8>,
@@ -531,6 +611,14 @@ impl Session for SshSession {
     async fn exec(&self, command: &str) -> Result<ExecOutput, TransportError> {
         if let Some(shell) = &self.shell {
             return shell.exec(command).await;
+        }
+        if let Some(kept) = &self.kept {
+            let _turn = kept.turn().await?;
+            let shell = match kept.take_idle() {
+                Some(shell) => shell,
+                None => kept.start(self.channel().await?).await?,
+            };
+            return kept.run(shell, command, self.settings.max_output).await;
         }
         let (exit, stdout, stderr, truncated) =
             self.run(command, None, self.settings.max_output).await?;

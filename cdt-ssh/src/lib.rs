@@ -11,6 +11,13 @@
 //! carries every gateway's commands and copies with `cprid_util`: wrap the connector in a
 //! [`RelayedConnector`].
 //!
+//! Hosts that run many short commands can keep shells open instead of opening a channel per
+//! command ([`Commands::KeptShells`], [`Target::with_kept_shells`]): each command is sent to
+//! an idle shell and run in a subshell (`( eval 'COMMAND' ) </dev/null`), followed by a marker
+//! on each stream carrying its exit status, with a random part drawn per connection. The
+//! server then forks a subshell per command instead of starting a session, a process and a
+//! shell: several times the rate on the same server CPU.
+//!
 //! ```no_run
 //! use std::collections::BTreeMap;
 //! use cdt_ssh::{Auth, SshConnector, SshSettings, Target};
@@ -27,10 +34,11 @@
 //! ```
 
 mod connector;
+mod kept;
 pub mod known_hosts;
 mod settings;
 mod shell;
 
 pub use cdt_core::transport::RelayedConnector;
 pub use connector::SshConnector;
-pub use settings::{Algorithms, Auth, HostKeyPolicy, LoginShell, SshSettings, Target};
+pub use settings::{Algorithms, Auth, Commands, HostKeyPolicy, LoginShell, SshSettings, Target};

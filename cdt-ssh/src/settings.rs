@@ -80,6 +80,21 @@ pub enum LoginShell {
     Clish,
 }
 
+/// How commands reach a host's shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Commands {
+    /// A new channel per command (the default): the server starts a session and a shell for
+    /// each, and reports the exit status (or the signal that ended it) on the channel.
+    #[default]
+    ChannelEach,
+    /// Long-lived shells on channels kept open, each command sent to one of them and run in a
+    /// subshell, its exit status read from a marker (see the crate docs): several times the
+    /// commands per second a server can start channels for, for hosts that run many short
+    /// commands. A command killed by a signal reports the status 128 + the signal's number.
+    /// Hosts whose login shell is clish use their Expert shell over a terminal instead.
+    KeptShells,
+}
+
 /// Where a host is and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -93,6 +108,8 @@ pub struct Target {
     pub algorithms: Algorithms,
     /// The shell a login lands in.
     pub login: LoginShell,
+    /// How commands reach the shell.
+    pub commands: Commands,
 }
 
 impl Target {
@@ -104,7 +121,14 @@ impl Target {
             user: None,
             algorithms: Algorithms::Modern,
             login: LoginShell::Expert,
+            commands: Commands::ChannelEach,
         }
+    }
+
+    /// The same host, its commands sent to kept shells ([`Commands::KeptShells`]).
+    pub fn with_kept_shells(mut self) -> Target {
+        self.commands = Commands::KeptShells;
+        self
     }
 
     /// The same host, whose login shell is clish.
@@ -147,6 +171,10 @@ pub struct SshSettings {
     pub max_file: u64,
     /// The Expert password, for hosts whose login shell is clish.
     pub expert_password: Option<SecretString>,
+    /// At most this many kept shells per host ([`Commands::KeptShells`]); more calls at once
+    /// wait for one to be free. Below the server's `MaxSessions` (10 by default), so copies
+    /// still get channels.
+    pub kept_shells: usize,
 }
 
 impl SshSettings {
@@ -171,6 +199,7 @@ impl SshSettings {
             max_output: 16 << 20,
             max_file: 1 << 30,
             expert_password: None,
+            kept_shells: 4,
         }
     }
 }

@@ -207,3 +207,25 @@ async fn legacy_key_exchange_is_used_only_for_a_host_that_asks_for_it() {
     let session = connect(s).await.unwrap();
     assert_eq!(session.exec("true").await.unwrap().exit, Some(0));
 }
+
+#[tokio::test]
+async fn a_known_hosts_file_edited_between_connections_is_read_again() {
+    let server = PlainServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let known = dir.path().join("known_hosts");
+    std::fs::copy(server.known_hosts(), &known).unwrap();
+    let mut s = settings(&server, key(&server));
+    s.known_hosts = known.clone();
+    let connector = SshConnector::new(s);
+    connector.connect("gw").await.unwrap();
+    // The operator removes the host's key: the same connector refuses the next connection.
+    std::fs::write(&known, "").unwrap();
+    let refused = tokio::time::timeout(Duration::from_secs(20), connector.connect("gw"))
+        .await
+        .expect("the connection attempt ended");
+    assert!(
+        matches!(refused, Err(TransportError::HostKey { .. })),
+        "{:?}",
+        refused.err()
+    );
+}

@@ -39,6 +39,10 @@ pub struct Options {
     /// Every session runs this shell command instead of the emulator (`true` for benchmarks
     /// that measure the SSH path, not the emulator).
     pub command: Option<String>,
+    /// Sessions run what the client asks in the account's shell (`/bin/sh`), as on a plain
+    /// server, instead of the emulator or [`Options::command`] (for benchmarks of the SSH
+    /// path that send commands of their own).
+    pub shell: bool,
 }
 
 /// The account sessions log in as.
@@ -90,9 +94,11 @@ impl TestFleet {
         options: &Options,
     ) -> Result<TestFleet, Error> {
         // The emulator is needed unless every session runs another command.
-        let emulator = match options.command {
-            Some(_) => PathBuf::new(),
-            None => emulator()?,
+        let emulated = options.command.is_none() && !options.shell;
+        let emulator = if emulated {
+            emulator()?
+        } else {
+            PathBuf::new()
         };
         prepare_system()?;
         let dir = tempfile::Builder::new()
@@ -187,8 +193,11 @@ impl TestFleet {
             let servers = Arc::new(Mutex::new(servers));
             let stop = Arc::new(AtomicBool::new(false));
             let supervisor = {
-                let (servers, stop, state) = (servers.clone(), stop.clone(), state.clone());
-                std::thread::spawn(move || supervise(&servers, &stop, &state))
+                let (servers, stop) = (servers.clone(), stop.clone());
+                // Without the emulator the fleet's state never changes: no host reboots, and
+                // the supervisor only brings killed hosts back.
+                let state = emulated.then(|| state.clone());
+                std::thread::spawn(move || supervise(&servers, &stop, state.as_deref()))
             };
             return Ok(TestFleet {
                 dir,
@@ -367,26 +376,32 @@ impl Server {
 
 /// Follows the fleet's clock: a host the simulator says reboots has no server until it is
 /// back.
-fn supervise(servers: &Mutex<Vec<Server>>, stop: &AtomicBool, state: &Path) {
+fn supervise(servers: &Mutex<Vec<Server>>, stop: &AtomicBool, state: Option<&Path>) {
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(25));
-        let Ok((now, _)) = clock_in_dir(state) else {
-            continue;
-        };
         let names: Vec<String> = servers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .map(|s| s.name.clone())
             .collect();
-        let Ok(rebooting) = Sim::in_dir(state, |sim| {
-            sim.advance(now);
-            names
-                .iter()
-                .map(|n| sim.rebooting_until(n).is_some())
-                .collect::<Vec<bool>>()
-        }) else {
-            continue;
+        let rebooting = match state {
+            None => vec![false; names.len()],
+            Some(state) => {
+                let Ok((now, _)) = clock_in_dir(state) else {
+                    continue;
+                };
+                let Ok(rebooting) = Sim::in_dir(state, |sim| {
+                    sim.advance(now);
+                    names
+                        .iter()
+                        .map(|n| sim.rebooting_until(n).is_some())
+                        .collect::<Vec<bool>>()
+                }) else {
+                    continue;
+                };
+                rebooting
+            }
         };
         let mut servers = servers.lock().unwrap_or_else(PoisonError::into_inner);
         for (s, rebooting) in servers.iter_mut().zip(rebooting) {
@@ -462,17 +477,21 @@ PermitRootLogin no
 AllowUsers {USER}
 PasswordAuthentication {passwords}
 KbdInteractiveAuthentication no
-ForceCommand {command}
-SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}{shell}
+{command}SetEnv CDT_GAIA_HOST={host} CDT_GAIA_STATE={state}{shell}
 {limits}LogLevel ERROR
 ",
         host_key = host_key.display(),
         authorized = authorized.display(),
         // The emulator replaces the login shell; another command runs as the shell's command.
-        command = options
-            .command
-            .clone()
-            .unwrap_or_else(|| format!("exec {}", emulator.display())),
+        command = if options.shell {
+            String::new()
+        } else {
+            let command = options
+                .command
+                .clone()
+                .unwrap_or_else(|| format!("exec {}", emulator.display()));
+            format!("ForceCommand {command}\n")
+        },
         state = state.display(),
     )
 }

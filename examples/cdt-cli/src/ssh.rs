@@ -51,6 +51,11 @@ pub(crate) struct SshArgs {
     /// terminal with the Expert password.
     #[arg(long = "clish", value_name = "HOST")]
     clish: Vec<String>,
+    /// Send commands to shells kept open on each connection (run in a subshell each, the
+    /// exit status read from a marker) instead of a new channel per command: for hosts that
+    /// run many short commands. Not for --clish hosts, which use their terminal.
+    #[arg(long)]
+    kept_shells: bool,
     /// The Expert password (for --clish hosts), from this environment variable.
     #[arg(long, value_name = "VAR")]
     expert_password_env: Option<String>,
@@ -133,6 +138,8 @@ pub(crate) struct SshRun {
     #[serde(default)]
     clish: Vec<String>,
     #[serde(default)]
+    kept_shells: bool,
+    #[serde(default)]
     expert_password: Option<SecretSource>,
     pub(crate) clock_scale: f64,
 }
@@ -196,6 +203,7 @@ impl SshRun {
                 .map(|(n, a)| (n.to_string(), a.to_string())),
             relay: args.relay,
             clish: args.clish.clone(),
+            kept_shells: args.kept_shells,
             expert_password: match (
                 &args.expert_password_env,
                 &args.expert_password_file,
@@ -292,6 +300,8 @@ impl SshRun {
             let t = Target::new(address).with_port(self.port);
             if self.clish.iter().any(|c| c == name) {
                 t.with_clish()
+            } else if self.kept_shells {
+                t.with_kept_shells()
             } else {
                 t
             }
