@@ -3,6 +3,7 @@
 //!
 //! Each kept shell is a channel running the account's shell (`exec "$SHELL"`, no terminal),
 //! reading command lines from its standard input. A command runs as
+//! ([`terminal::kept_line`])
 //!
 //! ```text
 //! ( eval 'COMMAND' ) </dev/null; printf '\n%s%d\n' MARK "$?"; printf '\n%s\n' MARK >&2
@@ -26,15 +27,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cdt_core::gaia::quote;
+use cdt_core::gaia::{quote, terminal};
 use cdt_core::transport::{ExecOutput, TransportError};
 use russh::ChannelMsg;
 use russh::client::Msg;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-/// The command that turns a new channel into a kept shell: the account's shell, reading
-/// commands from standard input, without a terminal.
-const SHELL: &str = "exec \"${SHELL:-/bin/sh}\"";
 
 /// The kept shells of one connection.
 pub(crate) struct KeptShells {
@@ -175,7 +172,7 @@ impl KeptShells {
         channel: russh::Channel<Msg>,
     ) -> Result<KeptShell, TransportError> {
         channel
-            .exec(true, SHELL)
+            .exec(true, terminal::KEPT_SHELL)
             .await
             .map_err(|e| self.lost(format!("starting a shell: {e}")))?;
         let mut shell = KeptShell {
@@ -218,15 +215,11 @@ impl KeptShells {
         let Some(channel) = shell.channel.as_mut() else {
             return Err(self.lost("the shell was closed"));
         };
-        let quoted = quote::shell(command).map_err(|e| TransportError::Other {
+        let mark = terminal::kept_mark(self.nonce, self.next.fetch_add(1, Ordering::Relaxed));
+        let line = terminal::kept_line(command, &mark).map_err(|e| TransportError::Other {
             host: self.host.clone(),
             message: e.to_string(),
         })?;
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let mark = format!("__CDT_DONE_{:016x}_{n}_", self.nonce);
-        let line = format!(
-            "( eval {quoted} ) </dev/null; printf '\\n%s%d\\n' {mark} \"$?\"; printf '\\n%s\\n' {mark} >&2\n"
-        );
         channel
             .data_bytes(line.into_bytes())
             .await

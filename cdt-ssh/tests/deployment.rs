@@ -250,6 +250,7 @@ fn over_ssh(
     fleet: &FleetFile,
     dir: &Path,
     relayed: bool,
+    kept_shells: bool,
     options: &Options,
 ) -> (Totals, Report, Sim) {
     let ssh_fleet = TestFleet::start_with(fleet, SCALE, options).unwrap();
@@ -261,6 +262,8 @@ fn over_ssh(
             let target = Target::new(address.ip().to_string());
             let target = if options.clish.contains(&name) {
                 target.with_clish()
+            } else if kept_shells {
+                target.with_kept_shells()
             } else {
                 target
             };
@@ -318,7 +321,7 @@ fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
         default_limits: true,
         ..Options::default()
     };
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &options);
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, false, &options);
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);
@@ -329,7 +332,7 @@ fn a_deployment_relayed_through_the_management_server_matches_the_in_process_sim
     let fleet = fleet_file();
     let dir = tempfile::tempdir().unwrap();
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true, &Options::default());
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true, false, &Options::default());
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);
@@ -346,7 +349,24 @@ fn a_deployment_to_gateways_whose_login_shell_is_clish_matches_the_in_process_si
         clish: ["gw-2", "ha-a", "vr-b", "vs-2"].map(String::from).to_vec(),
         ..Options::default()
     };
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, &options);
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, false, &options);
+    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
+    assert_eq!(summary(&report), summary(&sim_report));
+    check_invariants(&sim);
+}
+
+#[test]
+fn a_deployment_with_kept_shells_matches_the_in_process_simulator() {
+    let fleet = fleet_file();
+    let dir = tempfile::tempdir().unwrap();
+    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
+    // Every host's commands, the Management Server's included, go to kept shells, at
+    // OpenSSH's default limits; reboots close them and new ones open after.
+    let options = Options {
+        default_limits: true,
+        ..Options::default()
+    };
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, true, &options);
     assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
     assert_eq!(summary(&report), summary(&sim_report));
     check_invariants(&sim);

@@ -127,9 +127,66 @@ pub fn base64_print(path: &str) -> Result<String, QuoteError> {
     quote::command("base64", [path])
 }
 
+/// The command that turns a new channel into a kept shell: the account's shell (bash, the
+/// Expert shell, on Gaia), reading command lines from its standard input, without a terminal.
+pub const KEPT_SHELL: &str = "exec \"${SHELL:-/bin/sh}\"";
+
+/// The marker that ends the `n`-th command sent to a kept shell of a connection whose random
+/// part is `nonce`.
+pub fn kept_mark(nonce: u64, n: u64) -> String {
+    format!("__CDT_DONE_{nonce:016x}_{n}_")
+}
+
+fn kept_suffix(mark: &str) -> String {
+    format!(" ) </dev/null; printf '\\n%s%d\\n' {mark} \"$?\"; printf '\\n%s\\n' {mark} >&2")
+}
+
+/// The line a kept shell runs `command` from: in a subshell (its `cd`, variables and `exit`
+/// stay its own), standard input from `/dev/null`, then a line end, `mark` and the exit status
+/// on standard output, and a line end and `mark` on standard error.
+pub fn kept_line(command: &str, mark: &str) -> Result<String, QuoteError> {
+    Ok(format!(
+        "( eval {}{}\n",
+        quote::shell(command)?,
+        kept_suffix(mark)
+    ))
+}
+
+/// The command and the marker of a line made by [`kept_line`] (without its line end); `None`
+/// for any other line.
+pub fn parse_kept_line(line: &str) -> Option<(String, String)> {
+    let rest = line.strip_suffix(" >&2")?;
+    let mark = rest.rsplit(' ').next()?;
+    if !mark.starts_with("__CDT_DONE_") {
+        return None;
+    }
+    let suffix = kept_suffix(mark);
+    let quoted = rest
+        .strip_suffix(suffix.strip_suffix(" >&2")?)?
+        .strip_prefix("( eval ")?;
+    let mut words = quote::split(quoted).ok()?;
+    (words.len() == 1).then(|| (words.remove(0), mark.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_shell_line_gives_back_its_command_and_marker() {
+        let mark = kept_mark(0xfeed, 3);
+        for command in ["fw ver", "echo 'it''s' \"a|b\" ) >&2", "", "a\nb"] {
+            let line = kept_line(command, &mark).unwrap();
+            assert!(line.ends_with(" >&2\n"), "{line}");
+            assert_eq!(
+                parse_kept_line(line.trim_end_matches('\n')),
+                Some((command.to_string(), mark.clone())),
+                "{line}"
+            );
+        }
+        assert_eq!(parse_kept_line("fw ver"), None);
+        assert_eq!(parse_kept_line("( eval x ) >&2"), None);
+    }
 
     #[test]
     fn the_exit_status_follows_the_printed_marker_not_its_echo() {

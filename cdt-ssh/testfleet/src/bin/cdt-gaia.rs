@@ -10,6 +10,10 @@
 //! not answer (rebooting, an unreachable fault) drops the command at once; a hanging command
 //! never ends.
 //!
+//! A kept shell (`SSH_ORIGINAL_COMMAND` is `gaia::terminal::KEPT_SHELL`) reads the lines
+//! `gaia::terminal::kept_line` makes and runs each command as above, followed by its end
+//! markers.
+//!
 //! File copies over `exec` (for hosts without SFTP): `cat > PATH` stores standard input as
 //! `PATH` on the host, `cat PATH` prints a stored file byte for byte.
 //!
@@ -99,6 +103,7 @@ fn run() -> Result<ExitCode, String> {
                 quote::command("clish", ["-c", command.as_str()]).map_err(|e| e.to_string())?;
             execute(&host, &line, &mut std::io::empty())?
         }
+        (Some(command), false) if command == terminal::KEPT_SHELL => return kept(&host),
         (Some(command), false) => execute(&host, &command, &mut std::io::stdin())?,
     };
     let mut out = std::io::stdout().lock();
@@ -124,6 +129,8 @@ fn execute(host: &Host, command: &str, input: &mut dyn Read) -> Result<Done, Str
     let words = quote::split(command).unwrap_or_default();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
+        // The shell's no-op.
+        [":"] => Ok(Done::exit(0, "")),
         ["cat", ">", path] => {
             let mut content = Vec::new();
             input
@@ -238,6 +245,46 @@ fn wait(seconds: f64, scale: f64) {
         && !d.is_zero()
     {
         std::thread::sleep(d.min(Duration::from_secs(3600)));
+    }
+}
+
+/// A kept shell (`terminal::KEPT_SHELL`): each line of standard input, made by
+/// `terminal::kept_line`, runs as an `exec` command would, followed by its end markers.
+fn kept(host: &Host) -> Result<ExitCode, String> {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock();
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    loop {
+        let mut line = String::new();
+        match lines.read_line(&mut line) {
+            Ok(0) | Err(_) => return Ok(ExitCode::SUCCESS),
+            Ok(_) => {}
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        let Some((command, mark)) = terminal::parse_kept_line(line) else {
+            let _ = writeln!(err, "cdt-gaia: not a kept shell's line: {line}");
+            continue;
+        };
+        let done = execute(host, &command, &mut std::io::empty())?;
+        let _ = out.write_all(&done.stdout);
+        let _ = err.write_all(&done.stderr);
+        match done.end {
+            End::Exit(code) => {
+                let _ = write!(out, "\n{mark}{code}\n");
+                let _ = write!(err, "\n{mark}\n");
+                let _ = out.flush();
+                let _ = err.flush();
+            }
+            End::Dropped => {
+                let _ = out.flush();
+                let _ = err.flush();
+                std::process::abort()
+            }
+            End::Hangs => loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            },
+        }
     }
 }
 
