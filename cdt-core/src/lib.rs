@@ -34,6 +34,8 @@ pub mod model;
 #[cfg(feature = "driver")]
 pub mod report;
 pub mod rollout;
+#[cfg(feature = "driver")]
+pub mod run;
 pub mod sim;
 #[cfg(feature = "driver")]
 pub mod transport;

@@ -10,12 +10,11 @@ use cdt_core::candidates::{CandidatesList, UpgradeOrder};
 use cdt_core::driver::{Clock, Control, Driver, DriverEvent, DriverSettings, SystemClock};
 use cdt_core::formats::plan::Plan;
 use cdt_core::gaia::steps::ManagementInfo;
-use cdt_core::journal::Journal;
 use cdt_core::model::Package;
 use cdt_core::model::inventory::InventoryFormat;
-use cdt_core::report::ReportBuilder;
-use cdt_core::rollout::{Event, Rollout, RolloutSpec, Status};
-use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use cdt_core::rollout::{Event, RolloutSpec, Status};
+use cdt_core::run::{Prepared, RunInfo};
+use cdt_core::sim::FleetFile;
 use cdt_core::transport::Connector;
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
@@ -23,16 +22,6 @@ type CliResult = Result<(), Box<dyn std::error::Error>>;
 /// The fleet `cdt demo` deploys to.
 const DEMO_FLEET: &str = include_str!("../../../fixtures/fleets/demo-fleet.toml");
 const DEMO_PACKAGE: &str = "Check_Point_R82_T777_Fresh_Install_and_Upgrade_Security_Gateway.tgz";
-
-/// What a run folder keeps besides the journal, for `cdt resume`.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct RunInfo {
-    management: Option<String>,
-    policy_package: String,
-    /// How the gateways were reached over SSH; absent for a simulated fleet.
-    #[serde(default)]
-    ssh: Option<crate::ssh::SshRun>,
-}
 
 fn write(path: &Path, text: &str) -> CliResult {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()).into())
@@ -104,32 +93,17 @@ pub(crate) fn execute_sim(
 }
 
 fn start(out: &Path, fleet: &FleetFile, spec: RolloutSpec, scale: f64, quiet: bool) -> CliResult {
-    let info = RunInfo {
-        management: fleet.management.as_ref().map(|m| m.name.clone()),
-        policy_package: fleet
-            .management
-            .as_ref()
-            .map_or_else(|| "Standard".to_string(), |m| m.policy_package.clone()),
-        ssh: None,
-    };
-    write(&out.join("run.json"), &serde_json::to_string_pretty(&info)?)?;
-    let rollout = Rollout::new(spec.clone())?;
-    let journal = Journal::create(out, &spec)?;
+    let prepared = Prepared::fresh(out, RunInfo::for_fleet(fleet), spec)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
     runtime.block_on(async {
-        let connector =
-            SimConnector::new(Sim::new(fleet), scale).keep_state_in(&out.join("fleet"))?;
-        let report = ReportBuilder::new(&rollout);
+        let connector = cdt_core::run::simulated(out, Some(fleet), scale)?;
         drive(
-            out,
-            &info,
+            prepared,
             Arc::new(connector.clone()),
             Arc::new(connector.clock()),
-            report,
             quiet,
-            Job::Fresh(Box::new((rollout, journal))),
         )
         .await
     })
@@ -157,33 +131,18 @@ pub(crate) fn execute_ssh(
     let spec = RolloutSpec::with_plan(list, package, plan);
     // Credentials are read (and prompted for) before anything is written.
     let connector = ssh.connector(&inventory)?;
+    let scale = ssh.clock_scale;
     let info = RunInfo {
         management: management.map(str::to_string),
         policy_package: policy_package.to_string(),
-        ssh: Some(ssh),
+        ssh: Some(serde_json::to_value(&ssh)?),
     };
-    std::fs::create_dir_all(out)?;
-    write(&out.join("run.json"), &serde_json::to_string_pretty(&info)?)?;
-    let rollout = Rollout::new(spec.clone())?;
-    let journal = Journal::create(out, &spec)?;
+    let prepared = Prepared::fresh(out, info, spec)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let scale = info.ssh.as_ref().map_or(1.0, |s| s.clock_scale);
-    runtime.block_on(async {
-        let report = ReportBuilder::new(&rollout);
-        drive(
-            out,
-            &info,
-            connector,
-            clock(scale),
-            report,
-            quiet,
-            Job::Fresh(Box::new((rollout, journal))),
-        )
-        .await
-    })
+    runtime.block_on(drive(prepared, connector, clock(scale), quiet))
 }
 
 /// `cdt discover --management NAME --management-address ADDR --output FILE`: reads the fleet
@@ -263,127 +222,54 @@ fn clock(scale: f64) -> Arc<dyn Clock> {
 
 /// `cdt resume DIR`: finishes an interrupted run and rewrites its reports.
 pub(crate) fn resume(out: &Path, quiet: bool) -> CliResult {
-    let info: RunInfo = serde_json::from_str(&std::fs::read_to_string(out.join("run.json"))?)?;
-    let resumed = Journal::resume(out)?;
+    let prepared = Prepared::resume(out)?;
+    let ssh: Option<crate::ssh::SshRun> = prepared
+        .info()
+        .ssh
+        .clone()
+        .map(serde_json::from_value)
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let (connector, clock): (Arc<dyn Connector>, Arc<dyn Clock>) = match &info.ssh {
+        let (connector, clock): (Arc<dyn Connector>, Arc<dyn Clock>) = match &ssh {
             Some(ssh) => (ssh.connector(&ssh.inventory()?)?, clock(ssh.clock_scale)),
             None => {
-                let sim = SimConnector::reopen(&out.join("fleet"))?;
+                let sim = cdt_core::run::simulated(out, None, 1.0)?;
                 (Arc::new(sim.clone()), Arc::new(sim.clock()))
             }
         };
-        let mut report = ReportBuilder::new(&resumed.rollout);
-        for e in &resumed.events {
-            report.record_rollout(e);
-        }
-        // The replayed events count one delivery per step; the journal knows them all. A step
-        // in flight is delivered once more now.
-        for (id, n) in &resumed.attempts {
-            report.add_attempts(*id, n.saturating_sub(1));
-        }
-        for (action, n) in &resumed.in_flight {
-            report.add_attempts(action.id, *n);
-        }
         if !quiet {
-            println!("resuming: {} steps to check again", resumed.in_flight.len());
+            println!("resuming: {} steps to check again", prepared.in_flight());
         }
-        drive(
-            out,
-            &info,
-            connector,
-            clock,
-            report,
-            quiet,
-            Job::Resume(Box::new(resumed)),
-        )
-        .await
+        drive(prepared, connector, clock, quiet).await
     })
 }
 
-enum Job {
-    Fresh(Box<(Rollout, Journal)>),
-    Resume(Box<cdt_core::journal::Resumed>),
-}
-
+/// Drives a prepared run, printing progress; the reports are written by the run.
 async fn drive(
-    out: &Path,
-    info: &RunInfo,
+    prepared: Prepared,
     connector: Arc<dyn Connector>,
     clock: Arc<dyn Clock>,
-    mut report: ReportBuilder,
     quiet: bool,
-    job: Job,
 ) -> CliResult {
-    let settings = DriverSettings {
-        management: info.management.clone().map(|host| ManagementInfo {
-            host,
-            policy_package: info.policy_package.clone(),
-            domain: None,
-        }),
-        ..DriverSettings::default()
-    };
-    let driver = Driver::new(connector, clock, settings);
+    let names = prepared.targets().to_vec();
+    let report_path = prepared.dir().join("report.json");
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-    let names: Vec<String>;
-    type Run = std::pin::Pin<
-        Box<dyn std::future::Future<Output = cdt_core::Result<cdt_core::rollout::Totals>>>,
-    >;
-    let run: Run = match job {
-        Job::Fresh(fresh) => {
-            let (rollout, mut journal) = *fresh;
-            names = rollout.targets().iter().map(|t| t.name.clone()).collect();
-            Box::pin(async move {
-                driver
-                    .run_journaled(rollout, &mut journal, tx, Control::none())
-                    .await
-            })
-        }
-        Job::Resume(resumed) => {
-            names = resumed
-                .rollout
-                .targets()
-                .iter()
-                .map(|t| t.name.clone())
-                .collect();
-            Box::pin(async move { driver.resume(*resumed, tx, Control::none()).await })
-        }
-    };
     let started = Instant::now();
-    let status_path = out.join("CDT_status.txt");
-    let brief_path = out.join("CDT_status_brief.txt");
-    let (events, result) = tokio::join!(
+    let (finished, ()) = tokio::join!(
+        prepared.drive(connector, clock, Some(tx), Control::none()),
         async {
             while let Some(event) = rx.recv().await {
-                report.record(&event);
                 if !quiet && let Some(line) = progress_line(&event, &names) {
                     println!("[{:>6.1}s] {line}", started.elapsed().as_secs_f64());
                 }
-                if matches!(
-                    event,
-                    DriverEvent::Rollout {
-                        event: Event::TargetFinished { .. } | Event::BatchStarted { .. }
-                    }
-                ) {
-                    let r = report.report();
-                    let _ = std::fs::write(&status_path, r.status_text());
-                    let _ = std::fs::write(&brief_path, r.status_brief());
-                }
             }
-            report
-        },
-        run
+        }
     );
-    let totals = result?;
-    let r = events.report();
-    write(&out.join("report.json"), &r.to_json())?;
-    write(&out.join("results.csv"), &r.results_csv())?;
-    write(&status_path, &r.status_text())?;
-    write(&brief_path, &r.status_brief())?;
+    let totals = finished?.totals;
     println!(
         "{}: {} succeeded, {} failed, {} unreachable, {} skipped, {} not started; report in {}",
         if totals.failed + totals.unreachable == 0 {
@@ -396,7 +282,7 @@ async fn drive(
         totals.unreachable,
         totals.skipped,
         totals.not_started,
-        out.join("report.json").display()
+        report_path.display()
     );
     Ok(())
 }

@@ -1,0 +1,300 @@
+//! A deployment in a run folder: what every face of cdt (the command-line tool, Python, C)
+//! does the same way around the driver.
+//!
+//! A run folder holds `run.json` (what the run needs besides its journal to be resumed: the
+//! Management Server, the policy package, and how the gateways are reached, without secrets),
+//! the journal, the live status files `CDT_status.txt` and `CDT_status_brief.txt`, and at the
+//! end `report.json` and `results.csv`. A run on the simulator keeps the simulated fleet's
+//! state under `fleet/`, so a resumed run finds the gateways as they went on meanwhile.
+//!
+//! ```no_run
+//! # async fn demo(fleet: cdt_core::sim::FleetFile, spec: cdt_core::rollout::RolloutSpec) -> cdt_core::Result<()> {
+//! use std::path::Path;
+//! use cdt_core::driver::Control;
+//! use cdt_core::run::{Prepared, RunInfo};
+//!
+//! let dir = Path::new("run-1");
+//! let prepared = Prepared::fresh(dir, RunInfo::for_fleet(&fleet), spec)?;
+//! let connector = cdt_core::run::simulated(dir, Some(&fleet), 60.0)?;
+//! let finished = prepared
+//!     .drive(std::sync::Arc::new(connector.clone()), std::sync::Arc::new(connector.clock()), None, Control::none())
+//!     .await?;
+//! println!("{} succeeded", finished.totals.succeeded);
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::driver::{Clock, Control, Driver, DriverEvent, DriverSettings};
+use crate::error::{Error, Result};
+use crate::gaia::steps::ManagementInfo;
+use crate::journal::{Journal, Resumed};
+use crate::report::{Report, ReportBuilder};
+use crate::rollout::{Event, Rollout, RolloutSpec, Totals};
+use crate::sim::{FleetFile, Sim, SimConnector};
+
+/// The file in a run folder that keeps [`RunInfo`].
+pub const RUN_INFO: &str = "run.json";
+
+/// What a run folder keeps besides the journal, to resume the run (no secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The Management Server's object name, for version and policy steps.
+    pub management: Option<String>,
+    /// The policy package installed after an upgrade.
+    pub policy_package: String,
+    /// How the gateways are reached, as the embedding program records it (the command-line
+    /// tool: its SSH settings, with where secrets come from but never the secrets); absent
+    /// for a simulated fleet.
+    #[serde(default)]
+    pub ssh: Option<serde_json::Value>,
+}
+
+impl RunInfo {
+    /// The run information of a simulated fleet: its Management Server and policy package.
+    pub fn for_fleet(fleet: &FleetFile) -> RunInfo {
+        RunInfo {
+            management: fleet.management.as_ref().map(|m| m.name.clone()),
+            policy_package: fleet
+                .management
+                .as_ref()
+                .map_or_else(|| "Standard".to_string(), |m| m.policy_package.clone()),
+            ssh: None,
+        }
+    }
+
+    /// Reads `run.json` from the run folder `dir`.
+    pub fn load(dir: &Path) -> Result<RunInfo> {
+        let path = dir.join(RUN_INFO);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::Rollout(format!(
+                "{}: not a run folder's {RUN_INFO}: {e}",
+                path.display()
+            ))
+        })
+    }
+
+    /// Writes `run.json` into the run folder `dir` (created if needed).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Rollout(format!("{RUN_INFO}: {e}")))?;
+        crate::input::write_atomic(&dir.join(RUN_INFO), text.as_bytes())
+    }
+
+    /// The driver settings this run needs (its Management Server), the others at their
+    /// defaults.
+    pub fn driver_settings(&self) -> DriverSettings {
+        DriverSettings {
+            management: self.management.clone().map(|host| ManagementInfo {
+                host,
+                policy_package: self.policy_package.clone(),
+                domain: None,
+            }),
+            ..DriverSettings::default()
+        }
+    }
+}
+
+enum Job {
+    Fresh(Box<(Rollout, Journal)>),
+    Resume(Box<Resumed>),
+}
+
+/// A run ready to be driven: a new one (its inputs journaled) or one rebuilt from its journal.
+pub struct Prepared {
+    dir: PathBuf,
+    info: RunInfo,
+    report: ReportBuilder,
+    targets: Vec<String>,
+    in_flight: usize,
+    job: Job,
+}
+
+/// How a driven run ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// The totals of the run.
+    pub totals: Totals,
+    /// The report, as written to `report.json`.
+    pub report: Report,
+}
+
+impl Prepared {
+    /// A new run in `dir`: writes `run.json` and creates the journal, its inputs recorded
+    /// before anything is sent. Refused if `dir` holds a run already, or another process
+    /// has it open.
+    pub fn fresh(dir: &Path, info: RunInfo, spec: RolloutSpec) -> Result<Prepared> {
+        let rollout = Rollout::new(spec.clone())?;
+        info.save(dir)?;
+        let journal = Journal::create(dir, &spec)?;
+        Ok(Prepared {
+            dir: dir.to_path_buf(),
+            info,
+            report: ReportBuilder::new(&rollout),
+            targets: rollout.targets().iter().map(|t| t.name.clone()).collect(),
+            in_flight: 0,
+            job: Job::Fresh(Box::new((rollout, journal))),
+        })
+    }
+
+    /// The run in `dir`, rebuilt from its journal: finished work is not redone, and the
+    /// steps that were in flight are checked again first.
+    pub fn resume(dir: &Path) -> Result<Prepared> {
+        let info = RunInfo::load(dir)?;
+        let resumed = Journal::resume(dir)?;
+        let mut report = ReportBuilder::new(&resumed.rollout);
+        for e in &resumed.events {
+            report.record_rollout(e);
+        }
+        // The replayed events count one delivery per step; the journal knows them all. A step
+        // in flight is delivered once more now.
+        for (id, n) in &resumed.attempts {
+            report.add_attempts(*id, n.saturating_sub(1));
+        }
+        for (action, n) in &resumed.in_flight {
+            report.add_attempts(action.id, *n);
+        }
+        Ok(Prepared {
+            dir: dir.to_path_buf(),
+            info,
+            targets: resumed
+                .rollout
+                .targets()
+                .iter()
+                .map(|t| t.name.clone())
+                .collect(),
+            in_flight: resumed.in_flight.len(),
+            report,
+            job: Job::Resume(Box::new(resumed)),
+        })
+    }
+
+    /// What `run.json` says.
+    pub fn info(&self) -> &RunInfo {
+        &self.info
+    }
+
+    /// The targets' names, by target number (as in events).
+    pub fn targets(&self) -> &[String] {
+        &self.targets
+    }
+
+    /// How many steps a resumed run checks again before going on (0 for a new run).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// The run folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Drives the run over `connector` to its end (or its cancellation through `control`):
+    /// keeps the status files up to date, forwards every event to `events` (waiting for room,
+    /// so none is lost), and writes `report.json`, `results.csv` and the status files at the
+    /// end.
+    pub async fn drive(
+        self,
+        connector: Arc<dyn crate::transport::Connector>,
+        clock: Arc<dyn Clock>,
+        events: Option<mpsc::Sender<DriverEvent>>,
+        control: Control,
+    ) -> Result<Finished> {
+        let settings = self.info.driver_settings();
+        self.drive_with(connector, clock, settings, events, control)
+            .await
+    }
+
+    /// Like [`Prepared::drive`], with the driver's `settings` (timeouts and waits) given.
+    pub async fn drive_with(
+        self,
+        connector: Arc<dyn crate::transport::Connector>,
+        clock: Arc<dyn Clock>,
+        settings: DriverSettings,
+        events: Option<mpsc::Sender<DriverEvent>>,
+        control: Control,
+    ) -> Result<Finished> {
+        let Prepared {
+            dir,
+            mut report,
+            job,
+            ..
+        } = self;
+        let driver = Driver::new(connector, clock, settings);
+        let (tx, mut rx) = mpsc::channel(1024);
+        type Run<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Totals>> + 'a>>;
+        let run: Run<'_> = match job {
+            Job::Fresh(fresh) => {
+                let (rollout, mut journal) = *fresh;
+                let driver = &driver;
+                Box::pin(async move {
+                    driver
+                        .run_journaled(rollout, &mut journal, tx, control)
+                        .await
+                })
+            }
+            Job::Resume(resumed) => {
+                let driver = &driver;
+                Box::pin(async move { driver.resume(*resumed, tx, control).await })
+            }
+        };
+        let status_path = dir.join("CDT_status.txt");
+        let brief_path = dir.join("CDT_status_brief.txt");
+        let (report, result) = tokio::join!(
+            async {
+                while let Some(event) = rx.recv().await {
+                    report.record(&event);
+                    if matches!(
+                        event,
+                        DriverEvent::Rollout {
+                            event: Event::TargetFinished { .. } | Event::BatchStarted { .. }
+                        }
+                    ) {
+                        let r = report.report();
+                        // Live status is best effort; the final files below are not.
+                        let _ = std::fs::write(&status_path, r.status_text());
+                        let _ = std::fs::write(&brief_path, r.status_brief());
+                    }
+                    if let Some(out) = &events {
+                        // A consumer that went away no longer hears; the run goes on.
+                        let _ = out.send(event).await;
+                    }
+                }
+                report
+            },
+            run
+        );
+        let totals = result?;
+        let report = report.report().clone();
+        let write =
+            |name: &str, text: &str| crate::input::write_atomic(&dir.join(name), text.as_bytes());
+        write("report.json", &report.to_json())?;
+        write("results.csv", &report.results_csv())?;
+        write("CDT_status.txt", &report.status_text())?;
+        write("CDT_status_brief.txt", &report.status_brief())?;
+        Ok(Finished { totals, report })
+    }
+}
+
+/// The simulated fleet of the run folder `dir`, its state kept under `dir/fleet`: a new one
+/// from `fleet` (its clock running `scale` simulated seconds per second), or, without
+/// `fleet`, the one a run left there, as it went on since.
+pub fn simulated(dir: &Path, fleet: Option<&FleetFile>, scale: f64) -> Result<SimConnector> {
+    let state = dir.join("fleet");
+    match fleet {
+        Some(fleet) => SimConnector::new(Sim::new(fleet), scale).keep_state_in(&state),
+        None => SimConnector::reopen(&state),
+    }
+}
