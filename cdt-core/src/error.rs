@@ -127,6 +127,8 @@ pub enum ErrorKind {
     Rollout = 16,
     /// The Management Server could not be read (its API refused, or did not answer).
     Management = 17,
+    /// A run folder's journal is unreadable, held by another run, or cannot be written.
+    Journal = 18,
 }
 
 /// Everything that can go wrong in `cdt-core`.
@@ -182,6 +184,10 @@ pub enum Error {
     /// The Management Server could not be read.
     #[error("Management Server: {0}")]
     Management(String),
+    /// A run folder's journal is unreadable (not a torn last line: a damaged one), held by
+    /// another run, or cannot be written.
+    #[error("{0}")]
+    Journal(String),
 }
 
 impl Error {
@@ -198,6 +204,7 @@ impl Error {
             Error::Candidates(_) => ErrorKind::Candidates,
             Error::Rollout(_) => ErrorKind::Rollout,
             Error::Management(_) => ErrorKind::Management,
+            Error::Journal(_) => ErrorKind::Journal,
         }
     }
 
@@ -212,7 +219,8 @@ impl Error {
             | Error::TooLarge { .. }
             | Error::Package { .. }
             | Error::Rollout(_)
-            | Error::Management(_) => &[],
+            | Error::Management(_)
+            | Error::Journal(_) => &[],
         }
     }
 }

@@ -146,11 +146,16 @@ impl Journal {
     pub fn create(dir: &Path, spec: &RolloutSpec) -> Result<Journal> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join(JOURNAL_FILE);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
+        let file = match OpenOptions::new().create_new(true).append(true).open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::Journal(format!(
+                    "{}: this run folder holds a run already; resume it, or choose another folder",
+                    dir.display()
+                )));
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
         lock(&file, &path)?;
         let work = match &spec.work {
             Work::Plan { plan, cpuse_agent } => WorkRecord::Plan {
@@ -206,7 +211,7 @@ impl Journal {
                 // The process died while writing the last line: it never happened.
                 Err(_) if i + 1 == count => {}
                 Err(e) => {
-                    return Err(Error::Rollout(format!(
+                    return Err(Error::Journal(format!(
                         "{}:{}: unreadable journal entry: {e}",
                         path.display(),
                         i + 1
@@ -223,7 +228,7 @@ impl Journal {
             ..
         }) = entries.next()
         else {
-            return Err(Error::Rollout(format!(
+            return Err(Error::Journal(format!(
                 "{}: the journal does not start with the run's inputs",
                 path.display()
             )));
@@ -275,7 +280,7 @@ impl Journal {
         for entry in entries {
             match entry {
                 Entry::Inputs { .. } => {
-                    return Err(Error::Rollout(format!(
+                    return Err(Error::Journal(format!(
                         "{}: the run's inputs appear twice",
                         path.display()
                     )));
@@ -330,7 +335,7 @@ impl Journal {
 
     fn append(&mut self, entry: &Entry) -> Result<()> {
         if self.limit.is_some_and(|limit| self.written >= limit) {
-            return Err(Error::Rollout(format!(
+            return Err(Error::Journal(format!(
                 "{}: the journal stopped at entry {} (crash test)",
                 self.path.display(),
                 self.written
@@ -338,7 +343,7 @@ impl Journal {
         }
         self.written += 1;
         serde_json::to_writer(&mut self.buffer, entry)
-            .map_err(|e| Error::Rollout(format!("cannot write the journal: {e}")))?;
+            .map_err(|e| Error::Journal(format!("cannot write the journal: {e}")))?;
         self.buffer.push(b'\n');
         self.dirty = true;
         Ok(())
@@ -424,7 +429,7 @@ impl Drop for Journal {
 fn lock(file: &File, path: &Path) -> Result<()> {
     match file.try_lock() {
         Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Rollout(format!(
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Journal(format!(
             "{}: another run holds this run folder",
             path.display()
         ))),

@@ -137,8 +137,9 @@ impl Prepared {
     /// has it open.
     pub fn fresh(dir: &Path, info: RunInfo, spec: RolloutSpec) -> Result<Prepared> {
         let rollout = Rollout::new(spec.clone())?;
-        info.save(dir)?;
+        // The journal first: it refuses a folder that holds a run, whose run.json must stay.
         let journal = Journal::create(dir, &spec)?;
+        info.save(dir)?;
         Ok(Prepared {
             dir: dir.to_path_buf(),
             info,

@@ -145,6 +145,54 @@ impl Step {
     }
 }
 
+impl Step {
+    /// The step an element `<name attribute="value" …/>` of a plan file gives, checked by the
+    /// same rules as a plan file (required and unknown attributes, `iscritical`,
+    /// `execute_always`, command characters, absolute paths): for building plans in code
+    /// from the names operators know. Errors name the element.
+    ///
+    /// ```
+    /// use cdt_core::formats::plan::{Action, Step};
+    /// let step = Step::from_element("execute_command", &[("command", "fw stat")]).unwrap();
+    /// assert_eq!(step.action, Action::ExecuteCommand { command: "fw stat".into() });
+    /// assert!(Step::from_element("execute_command", &[("command", "a; reboot")]).is_err());
+    /// assert!(Step::from_element("format_disk", &[("path", "/tmp")]).is_err());
+    /// ```
+    pub fn from_element<K: AsRef<str>, V: AsRef<str>>(
+        name: &str,
+        attributes: &[(K, V)],
+    ) -> Result<Step> {
+        let fail =
+            |message: String| Error::Plan(Diagnostic::new(Location::new(None, 0, None), message));
+        let is_name =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !is_name(name) {
+            return Err(fail(format!("{name:?} is not an action's element name")));
+        }
+        let mut element = format!("<{name}");
+        for (key, value) in attributes {
+            let (key, value) = (key.as_ref(), value.as_ref());
+            if !is_name(key) {
+                return Err(fail(format!("<{name}>: {key:?} is not an attribute name")));
+            }
+            xml::check_chars(value).map_err(|m| fail(format!("<{name}> {key}: {m}")))?;
+            element.push_str(&format!(" {key}=\"{}\"", xml::escape_attribute(value)));
+        }
+        element.push_str("/>");
+        let text = format!("<{ROOT}><plan_settings/>{element}</{ROOT}>");
+        let mut plan = Plan::parse(&text, None).map_err(|e| match e {
+            Error::Plan(d) | Error::Xml(d) => fail(d.message),
+            other => other,
+        })?;
+        let mut step = plan
+            .steps
+            .pop()
+            .ok_or_else(|| fail(format!("<{name}> gave no step")))?;
+        step.location = None;
+        Ok(step)
+    }
+}
+
 /// Equality ignores the location, so a parse of a written plan equals the original.
 impl PartialEq for Step {
     fn eq(&self, other: &Self) -> bool {

@@ -29,7 +29,7 @@ pub(crate) use access::{
     attribute, expect_root, is_absolute_path, leaf_content, parse_bool, refuse_text,
     refuse_unknown_attributes,
 };
-pub(crate) use write::{XmlWriter, check_chars, check_comment};
+pub(crate) use write::{XmlWriter, check_chars, check_comment, escape_attribute};
 
 /// How deep elements may nest. CDT's files are three levels deep; the cap keeps recursion over
 /// the tree (and its drop) bounded for hostile input.

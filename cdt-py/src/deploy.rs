@@ -1,0 +1,738 @@
+//! Deployments in a run folder on the simulated fleet: run blocking (the GIL released), with
+//! events to a callback or an iterator; cancel and approve from another thread; resume.
+//!
+//! The run goes on a thread of its own with its own runtime. Events reach Python through a
+//! bounded queue: a consumer that is slow holds the run back rather than losing events; one
+//! that stops listening (its iterator dropped, or `wait()` called) no longer holds it.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use cdt_core::driver::{Control, ControlHandle, DriverEvent};
+use cdt_core::rollout::{RolloutSpec, Settings, Work};
+use cdt_core::run::{Finished, Prepared, RunInfo};
+use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use pyo3::exceptions::{PyStopIteration, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert;
+use crate::errors::{self, IntoPy};
+use crate::files::{Config, Plan};
+use crate::fleet::{CandidatesList, Fleet, Package};
+
+/// Events waiting for Python at most; beyond, the run waits for the consumer.
+const QUEUE: usize = 4096;
+
+/// How often a waiting call looks at Python's signals (Ctrl-C).
+const TICK: Duration = Duration::from_millis(50);
+
+type Outcome = cdt_core::Result<Finished>;
+
+enum State {
+    /// Prepared, not started.
+    Ready {
+        prepared: Box<Prepared>,
+        fleet: Option<Box<FleetFile>>,
+        scale: f64,
+        keep: bool,
+    },
+    /// Running on its thread.
+    Running(JoinHandle<Outcome>),
+    /// Finished: the report, or why it stopped.
+    Done(Result<cdt_core::report::Report, String>),
+    /// Being waited for by another call.
+    Waiting,
+}
+
+/// A deployment in a run folder on the simulated fleet.
+#[pyclass(module = "cdt._cdt")]
+pub struct Deployment {
+    dir: PathBuf,
+    targets: Arc<Vec<String>>,
+    in_flight: usize,
+    state: Mutex<State>,
+    control: ControlHandle,
+    /// The run's end of `control`, until the run starts.
+    run_control: Mutex<Option<Control>>,
+    events: Arc<Mutex<Option<Receiver<DriverEvent>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Deployment {
+    fn new(prepared: Prepared, fleet: Option<FleetFile>, scale: f64, keep: bool) -> Deployment {
+        let (control, run_control) = Control::new();
+        Deployment {
+            dir: prepared.dir().to_path_buf(),
+            targets: Arc::new(prepared.targets().to_vec()),
+            in_flight: prepared.in_flight(),
+            state: Mutex::new(State::Ready {
+                prepared: Box::new(prepared),
+                fleet: fleet.map(Box::new),
+                scale,
+                keep,
+            }),
+            control,
+            run_control: Mutex::new(Some(run_control)),
+            events: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Starts the run on its thread; events go to the queue when `listen`.
+    fn launch(&self, listen: bool) -> PyResult<()> {
+        let mut state = lock(&self.state);
+        let State::Ready { .. } = &*state else {
+            return Err(errors::rollout("this deployment was started already"));
+        };
+        let State::Ready {
+            prepared,
+            fleet,
+            scale,
+            keep,
+        } = std::mem::replace(&mut *state, State::Waiting)
+        else {
+            return Err(errors::rollout("this deployment was started already"));
+        };
+        let control = lock(&self.run_control).take().unwrap_or_else(Control::none);
+        let sender: Option<SyncSender<DriverEvent>> = listen.then(|| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+            *lock(&self.events) = Some(rx);
+            tx
+        });
+        let dir = self.dir.clone();
+        let worker = std::thread::Builder::new()
+            .name("cdt-deployment".into())
+            .spawn(move || {
+                let fleet = fleet.map(|f| *f);
+                run_on_thread(*prepared, &dir, fleet, scale, keep, sender, control)
+            })
+            .map_err(|e| errors::rollout(format!("cannot start the run's thread: {e}")))?;
+        *state = State::Running(worker);
+        Ok(())
+    }
+
+    /// Waits for the run's end (the GIL released, Ctrl-C cancels it); its report.
+    fn finish(&self, py: Python<'_>) -> PyResult<Report> {
+        let worker = {
+            let mut state = lock(&self.state);
+            match std::mem::replace(&mut *state, State::Waiting) {
+                State::Running(worker) => worker,
+                State::Done(done) => {
+                    *state = State::Done(done.clone());
+                    return done.map(|inner| Report { inner }).map_err(errors::rollout);
+                }
+                other => {
+                    *state = other;
+                    return Err(errors::rollout(
+                        "this deployment is not running (start it first)",
+                    ));
+                }
+            }
+        };
+        let mut interrupted = None;
+        while !worker.is_finished() {
+            py.detach(|| std::thread::sleep(TICK));
+            if let Err(e) = py.check_signals() {
+                self.control.cancel();
+                interrupted.get_or_insert(e);
+            }
+        }
+        // Nobody listens any more: the run must not wait for a consumer.
+        lock(&self.events).take();
+        let outcome = worker
+            .join()
+            .unwrap_or_else(|_| Err(cdt_core::Error::Rollout("the run's thread panicked".into())));
+        let done = match outcome {
+            Ok(finished) => Ok(finished.report),
+            Err(e) => {
+                let message = e.to_string();
+                *lock(&self.state) = State::Done(Err(message));
+                return Err(errors::to_py(e));
+            }
+        };
+        *lock(&self.state) = State::Done(done.clone());
+        if let Some(e) = interrupted {
+            return Err(e);
+        }
+        done.map(|inner| Report { inner }).map_err(errors::rollout)
+    }
+
+    fn event(&self, event: DriverEvent) -> Event {
+        Event {
+            inner: event,
+            targets: self.targets.clone(),
+        }
+    }
+}
+
+fn run_on_thread(
+    prepared: Prepared,
+    dir: &std::path::Path,
+    fleet: Option<FleetFile>,
+    scale: f64,
+    keep: bool,
+    sender: Option<SyncSender<DriverEvent>>,
+    control: Control,
+) -> Outcome {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| cdt_core::Error::Rollout(format!("cannot start the run's runtime: {e}")))?;
+    runtime.block_on(async move {
+        let connector = match (keep, fleet) {
+            (true, fleet) => cdt_core::run::simulated(dir, fleet.as_ref(), scale)?,
+            (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
+            (false, None) => {
+                return Err(cdt_core::Error::Rollout(
+                    "a resumed run needs the fleet state its run kept".into(),
+                ));
+            }
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let forward = async move {
+            while let Some(event) = rx.recv().await {
+                if let Some(out) = &sender {
+                    // A full queue holds the run until Python takes events; a consumer that
+                    // went away no longer does.
+                    if out.send(event).is_err() {
+                        break;
+                    }
+                }
+            }
+        };
+        let (finished, ()) = tokio::join!(
+            prepared.drive(
+                Arc::new(connector.clone()),
+                Arc::new(connector.clock()),
+                Some(tx),
+                control,
+            ),
+            forward
+        );
+        finished
+    })
+}
+
+fn spec_of(
+    fleet: &FleetFile,
+    candidates: &CandidatesList,
+    plan: Option<&Plan>,
+    config: Option<&Config>,
+    package: Option<&Package>,
+    settings: Option<&Bound<'_, PyAny>>,
+) -> PyResult<RolloutSpec> {
+    let inventory = fleet.inventory();
+    let work = match (config, plan) {
+        (Some(c), plan) => Work::from_config(&c.inner, plan.map(|p| p.inner.clone())).py()?,
+        (None, Some(p)) => Work::Plan {
+            plan: p.inner.clone(),
+            cpuse_agent: None,
+        },
+        (None, None) => {
+            return Err(PyValueError::new_err(
+                "give a plan, or a configuration (Basic Mode, or with a plan)",
+            ));
+        }
+    };
+    let package = match package {
+        Some(p) => p.inner.clone(),
+        None => {
+            let path = match &work {
+                Work::Plan { plan, .. } => plan.first_package().map(std::path::Path::to_path_buf),
+                Work::Basic(b) => Some(b.package.clone()),
+            };
+            let path = path.ok_or_else(|| {
+                PyValueError::new_err("the plan installs no package: give package=")
+            })?;
+            inventory.resolve_package(&path).py()?
+        }
+    };
+    let settings = match settings {
+        Some(s) => serde_json::from_str::<Settings>(&convert::py_to_json_text(s)?)
+            .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?,
+        None => Settings::default(),
+    };
+    Ok(RolloutSpec {
+        list: candidates.inner.clone(),
+        package,
+        work,
+        settings,
+    })
+}
+
+#[pymethods]
+impl Deployment {
+    /// A new deployment in the run folder `dir` on the simulated `fleet`: the `candidates`
+    /// list (validated against the generated one beforehand), and a `plan` (Advanced Mode)
+    /// or a Basic-mode `config`. `package` is the plan's first package unless given;
+    /// `settings` (`concurrency`, `not_before`, `not_after`, `failure_budget`,
+    /// `pause_after_batch`, `check_state`) as in the journal. The fleet's clock runs `scale`
+    /// simulated seconds per real second. The fleet's state is kept in the run folder (so a
+    /// resumed run finds the gateways as they went on) unless `keep_fleet_state=False`, which
+    /// keeps it in memory only, for large dry runs. The run's inputs are journaled now;
+    /// nothing is sent before `run` or `start`.
+    #[staticmethod]
+    #[pyo3(signature = (dir, fleet, candidates, plan = None, *, config = None, package = None, settings = None, scale = 60.0, keep_fleet_state = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn simulated(
+        py: Python<'_>,
+        dir: PathBuf,
+        fleet: PyRef<'_, Fleet>,
+        candidates: PyRef<'_, CandidatesList>,
+        plan: Option<PyRef<'_, Plan>>,
+        config: Option<PyRef<'_, Config>>,
+        package: Option<PyRef<'_, Package>>,
+        settings: Option<&Bound<'_, PyAny>>,
+        scale: f64,
+        keep_fleet_state: bool,
+    ) -> PyResult<Deployment> {
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(PyValueError::new_err("scale must be a positive number"));
+        }
+        let spec = spec_of(
+            &fleet.inner,
+            &candidates,
+            plan.as_deref(),
+            config.as_deref(),
+            package.as_deref(),
+            settings,
+        )?;
+        let info = RunInfo::for_fleet(&fleet.inner);
+        let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
+        Ok(Deployment::new(
+            prepared,
+            Some(fleet.inner.clone()),
+            scale,
+            keep_fleet_state,
+        ))
+    }
+
+    /// The run in the run folder `dir`, rebuilt from its journal to finish it: finished work
+    /// is not redone, steps that were in flight are checked again first, and the simulated
+    /// gateways are as they went on meanwhile.
+    #[staticmethod]
+    fn resume(py: Python<'_>, dir: PathBuf) -> PyResult<Deployment> {
+        let prepared = py.detach(|| Prepared::resume(&dir)).py()?;
+        if prepared.info().ssh.is_some() {
+            return Err(errors::rollout(
+                "this run reached its gateways over SSH; resume it over SSH (cdt resume)",
+            ));
+        }
+        Ok(Deployment::new(prepared, None, 1.0, true))
+    }
+
+    /// The run folder.
+    #[getter]
+    fn dir(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    /// The targets' names, in list order.
+    #[getter]
+    fn targets(&self) -> Vec<String> {
+        self.targets.as_ref().clone()
+    }
+
+    /// How many steps a resumed run checks again before going on (0 for a new run).
+    #[getter]
+    fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Runs the deployment to its end, the GIL released, and returns its report. With
+    /// `on_event`, each event is passed to it (on this thread); an exception it raises
+    /// cancels the run (nothing new starts, installs in flight finish) and is raised here once
+    /// the run has stopped. Ctrl-C cancels the same way.
+    #[pyo3(signature = (on_event = None))]
+    fn run(&self, py: Python<'_>, on_event: Option<Py<PyAny>>) -> PyResult<Report> {
+        self.launch(true)?;
+        let logger = py.import("logging")?.call_method1("getLogger", ("cdt",))?;
+        let mut failure: Option<PyErr> = None;
+        let events = self.events.clone();
+        loop {
+            let batch = py.detach(|| next_batch(&events, 1024, Some(TICK)));
+            match batch {
+                Batch::Events(batch) => {
+                    for e in batch {
+                        if let DriverEvent::Log {
+                            target,
+                            level,
+                            message,
+                            ..
+                        } = &e
+                        {
+                            log(&logger, *level, &format!("{target}: {message}"));
+                        }
+                        if let Some(callback) = &on_event
+                            && failure.is_none()
+                            && let Err(err) = callback.call1(py, (self.event(e),))
+                        {
+                            self.control.cancel();
+                            failure = Some(err);
+                        }
+                    }
+                }
+                Batch::Empty => {}
+                Batch::Closed => break,
+            }
+            if failure.is_none()
+                && let Err(err) = py.check_signals()
+            {
+                self.control.cancel();
+                failure = Some(err);
+            }
+        }
+        let report = self.finish(py);
+        match failure {
+            Some(err) => Err(err),
+            None => report,
+        }
+    }
+
+    /// Runs the deployment under asyncio (a coroutine): as `run`, the events passed to
+    /// `on_event` (a function or a coroutine function) on the event loop's thread; an
+    /// exception it raises cancels the run and is raised once the run has stopped, and
+    /// cancelling the task cancels the run the same way.
+    #[pyo3(signature = (on_event = None))]
+    fn run_async<'py>(
+        slf: Bound<'py, Self>,
+        on_event: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        py.import("cdt._aio")?
+            .getattr("run_async")?
+            .call1((slf, on_event))
+    }
+
+    /// Starts the deployment and returns its events as an asynchronous iterator (for
+    /// `async for`); then `await wait_async()` for the report.
+    fn events_async<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        py.import("cdt._aio")?
+            .getattr("events_async")?
+            .call1((slf,))
+    }
+
+    /// Waits for a started deployment under asyncio (a coroutine); its report.
+    fn wait_async<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        py.import("cdt._aio")?.getattr("wait_async")?.call1((slf,))
+    }
+
+    /// Starts the deployment on its own thread and returns its events, to iterate (each
+    /// `next` waits with the GIL released); call `wait()` for the report.
+    fn start(&self) -> PyResult<Events> {
+        self.launch(true)?;
+        Ok(Events {
+            queue: self.events.clone(),
+            targets: self.targets.clone(),
+        })
+    }
+
+    /// Waits for a started deployment to end (the GIL released) and returns its report;
+    /// events not taken yet are dropped.
+    fn wait(&self, py: Python<'_>) -> PyResult<Report> {
+        self.finish(py)
+    }
+
+    /// Stops new work: nothing new starts, installs in flight are never aborted (a resumed
+    /// run checks them). From any thread.
+    fn cancel(&self) {
+        self.control.cancel();
+    }
+
+    /// Lets a run paused between batches (`settings={"pause_after_batch": True}`) start its
+    /// next batch. From any thread.
+    fn approve(&self) {
+        self.control.approve();
+    }
+
+    /// The simulated fleet's ground truth, as it stands in the run folder: `record` (per
+    /// host the spans it was out of service, per cluster the spans it served no traffic,
+    /// failovers, installs started, versions set, publishes, policy installs) and
+    /// `installed` (each host's version now). Kept by the simulator, not by the engine:
+    /// what safety checks read.
+    fn fleet_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dir = self.dir.join("fleet");
+        let sim = py.detach(|| cdt_core::sim::Sim::load(&dir)).py()?;
+        let d = PyDict::new(py);
+        d.set_item("record", convert::to_py(py, sim.record())?)?;
+        let installed = PyDict::new(py);
+        for host in sim.hosts() {
+            if let Some(v) = sim.installed(host) {
+                installed.set_item(host, v.to_string())?;
+            }
+        }
+        d.set_item("installed", installed)?;
+        Ok(d)
+    }
+
+    /// Whether the run has ended.
+    #[getter]
+    fn finished(&self) -> bool {
+        match &*lock(&self.state) {
+            State::Done(_) => true,
+            State::Running(worker) => worker.is_finished(),
+            State::Ready { .. } | State::Waiting => false,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Deployment({:?}, {} targets)",
+            self.dir.display().to_string(),
+            self.targets.len()
+        )
+    }
+}
+
+/// Passes a plan's `log` action to Python's logging (logger `cdt`).
+fn log(logger: &Bound<'_, PyAny>, level: cdt_core::formats::config::LogLevel, message: &str) {
+    use cdt_core::formats::config::LogLevel;
+    // ALWAYS is shown whatever the level: WARNING, which Python shows by default.
+    let level = match level {
+        LogLevel::Debug => 10,
+        LogLevel::Normal => 20,
+        LogLevel::Always => 30,
+        LogLevel::Error => 40,
+    };
+    // Logging that fails (a handler raising) must not stop the run.
+    let _ = logger.call_method1("log", (level, message));
+}
+
+enum Batch {
+    Events(Vec<DriverEvent>),
+    Empty,
+    Closed,
+}
+
+/// Up to `max` events: waits for the first (at most `wait`, for ever when `None`), then
+/// takes what is there.
+fn next_batch(
+    queue: &Mutex<Option<Receiver<DriverEvent>>>,
+    max: usize,
+    wait: Option<Duration>,
+) -> Batch {
+    let guard = lock(queue);
+    let Some(rx) = guard.as_ref() else {
+        return Batch::Closed;
+    };
+    let first = match wait {
+        Some(limit) => match rx.recv_timeout(limit) {
+            Ok(e) => e,
+            Err(RecvTimeoutError::Timeout) => return Batch::Empty,
+            Err(RecvTimeoutError::Disconnected) => return Batch::Closed,
+        },
+        None => match rx.recv() {
+            Ok(e) => e,
+            Err(_) => return Batch::Closed,
+        },
+    };
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(e) => batch.push(e),
+            Err(_) => break,
+        }
+    }
+    Batch::Events(batch)
+}
+
+/// The events of a started deployment, in order; the iteration ends with the run.
+#[pyclass(module = "cdt._cdt")]
+pub struct Events {
+    queue: Arc<Mutex<Option<Receiver<DriverEvent>>>>,
+    targets: Arc<Vec<String>>,
+}
+
+#[pymethods]
+impl Events {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Event> {
+        loop {
+            match py.detach(|| next_batch(&self.queue, 1, Some(TICK))) {
+                Batch::Events(mut batch) => {
+                    if let Some(e) = batch.pop() {
+                        return Ok(Event {
+                            inner: e,
+                            targets: self.targets.clone(),
+                        });
+                    }
+                }
+                Batch::Empty => py.check_signals()?,
+                Batch::Closed => return Err(PyStopIteration::new_err(())),
+            }
+        }
+    }
+
+    /// Up to `max` events: waits at most `timeout` seconds for the first (for ever when
+    /// `None`); an empty list when none came in time; `None` once the run has ended and
+    /// every event was taken. For event loops (`asyncio`) that poll in a worker thread.
+    #[pyo3(signature = (max = 1024, timeout = None))]
+    fn next_batch(
+        &self,
+        py: Python<'_>,
+        max: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<Option<Vec<Event>>> {
+        let wait = timeout
+            .map(|t| {
+                Duration::try_from_secs_f64(t.max(0.0))
+                    .map_err(|e| PyValueError::new_err(format!("timeout: {e}")))
+            })
+            .transpose()?;
+        let batch = py.detach(|| next_batch(&self.queue, max.max(1), wait));
+        Ok(match batch {
+            Batch::Events(batch) => Some(
+                batch
+                    .into_iter()
+                    .map(|e| Event {
+                        inner: e,
+                        targets: self.targets.clone(),
+                    })
+                    .collect(),
+            ),
+            Batch::Empty => Some(Vec::new()),
+            Batch::Closed => None,
+        })
+    }
+}
+
+/// One event of a run: a rollout event (`run_started`, `batch_started`, `target_started`,
+/// `step_started`, `step_finished`, `step_skipped`, `target_finished`, ...), a `log` or
+/// `send_email` action, or a `failover`.
+#[pyclass(module = "cdt._cdt", frozen)]
+pub struct Event {
+    inner: DriverEvent,
+    targets: Arc<Vec<String>>,
+}
+
+impl Event {
+    fn json(&self) -> serde_json::Value {
+        let mut v = match &self.inner {
+            DriverEvent::Rollout { event } => serde_json::to_value(event),
+            other => serde_json::to_value(other),
+        }
+        .unwrap_or_default();
+        if let Some(map) = v.as_object_mut() {
+            if let Some(kind) = map.remove("event") {
+                map.insert("kind".into(), kind);
+            }
+            // Targets by name, as everywhere in Python.
+            for key in ["target"] {
+                if let Some(n) = map.get(key).and_then(serde_json::Value::as_u64)
+                    && let Some(name) = self.targets.get(n as usize)
+                {
+                    map.insert(key.into(), name.clone().into());
+                }
+            }
+        }
+        v
+    }
+}
+
+#[pymethods]
+impl Event {
+    /// What happened (`target_finished`, `failover`, `log`, ...).
+    #[getter]
+    fn kind(&self) -> String {
+        self.json()
+            .get("kind")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The target it concerns, by name, when it concerns one.
+    #[getter]
+    fn target(&self) -> Option<String> {
+        self.json()
+            .get("target")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    }
+
+    /// The event as plain Python data (`kind`, `at` and its fields).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::json_to_py(py, &self.json())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Event({})", self.json())
+    }
+}
+
+/// The report of a run, as written to `report.json`: per target its status, reason and
+/// steps; per cluster its failovers; the totals.
+#[pyclass(module = "cdt._cdt", frozen, eq)]
+#[derive(PartialEq)]
+pub struct Report {
+    inner: cdt_core::report::Report,
+}
+
+#[pymethods]
+impl Report {
+    /// Targets by status: `succeeded`, `failed`, `unreachable`, `skipped`, `not_started`.
+    #[getter]
+    fn totals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &self.inner.totals)
+    }
+
+    /// Every target, as in `report.json`.
+    #[getter]
+    fn targets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &self.inner.targets)
+    }
+
+    /// Every cluster, with its kind and failovers.
+    #[getter]
+    fn clusters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &self.inner.clusters)
+    }
+
+    /// The report of the target `name`.
+    fn target<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let t = self
+            .inner
+            .targets
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| PyValueError::new_err(format!("no target {name:?}")))?;
+        convert::to_py(py, t)
+    }
+
+    /// The report as plain Python data (the content of `report.json`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &self.inner)
+    }
+
+    /// `report.json`'s text.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// `results.csv`'s text (one row per target).
+    fn results_csv(&self) -> String {
+        self.inner.results_csv()
+    }
+
+    /// `CDT_status.txt`'s text.
+    fn status_text(&self) -> String {
+        self.inner.status_text()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let totals = self.totals(py)?;
+        let d = totals.cast::<PyDict>()?;
+        Ok(format!("Report({})", d.repr()?))
+    }
+}
