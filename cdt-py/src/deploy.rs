@@ -87,17 +87,17 @@ impl Deployment {
     /// Starts the run on its thread; events go to the queue when `listen`.
     fn launch(&self, listen: bool) -> PyResult<()> {
         let mut state = lock(&self.state);
-        let State::Ready { .. } = &*state else {
-            return Err(errors::rollout("this deployment was started already"));
-        };
-        let State::Ready {
-            prepared,
-            fleet,
-            scale,
-            keep,
-        } = std::mem::replace(&mut *state, State::Waiting)
-        else {
-            return Err(errors::rollout("this deployment was started already"));
+        let (prepared, fleet, scale, keep) = match std::mem::replace(&mut *state, State::Waiting) {
+            State::Ready {
+                prepared,
+                fleet,
+                scale,
+                keep,
+            } => (prepared, fleet, scale, keep),
+            other => {
+                *state = other;
+                return Err(errors::rollout("this deployment was started already"));
+            }
         };
         let control = lock(&self.run_control).take().unwrap_or_else(Control::none);
         let sender: Option<SyncSender<DriverEvent>> = listen.then(|| {
@@ -627,13 +627,11 @@ impl Event {
             if let Some(kind) = map.remove("event") {
                 map.insert("kind".into(), kind);
             }
-            // Targets by name, as everywhere in Python.
-            for key in ["target"] {
-                if let Some(n) = map.get(key).and_then(serde_json::Value::as_u64)
-                    && let Some(name) = self.targets.get(n as usize)
-                {
-                    map.insert(key.into(), name.clone().into());
-                }
+            // The target by name, as everywhere in Python.
+            if let Some(n) = map.get("target").and_then(serde_json::Value::as_u64)
+                && let Some(name) = self.targets.get(n as usize)
+            {
+                map.insert("target".into(), name.clone().into());
             }
         }
         v

@@ -29,8 +29,9 @@ pub struct Step {
     pub(crate) inner: plan::Step,
 }
 
-/// Normalises an index the Python way (negative from the end); `len` is allowed for inserts.
-fn index(i: isize, len: usize, insert: bool) -> PyResult<usize> {
+/// Normalises an index the Python way (negative from the end); for an insert, any index is
+/// clamped into `0..=len`.
+pub(crate) fn index(i: isize, len: usize, insert: bool) -> PyResult<usize> {
     let n = len as isize;
     let i = if i < 0 { i + n } else { i };
     let end = if insert { n } else { n - 1 };
@@ -38,7 +39,7 @@ fn index(i: isize, len: usize, insert: bool) -> PyResult<usize> {
         return Ok(i.clamp(0, n) as usize);
     }
     if i < 0 || i > end {
-        return Err(PyIndexError::new_err("step index out of range"));
+        return Err(PyIndexError::new_err("index out of range"));
     }
     Ok(i as usize)
 }

@@ -445,13 +445,9 @@ impl CandidatesList {
     }
 
     fn __getitem__(&self, index: isize) -> PyResult<Candidate> {
-        let n = self.inner.rows.len() as isize;
-        let i = if index < 0 { index + n } else { index };
-        if i < 0 || i >= n {
-            return Err(PyIndexError::new_err("row index out of range"));
-        }
+        let at = crate::files::index(index, self.inner.rows.len(), false)?;
         Ok(Candidate {
-            inner: self.inner.rows[i as usize].clone(),
+            inner: self.inner.rows[at].clone(),
         })
     }
 

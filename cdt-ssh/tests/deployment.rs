@@ -244,15 +244,26 @@ fn in_process(fleet: &FleetFile, dir: &Path) -> (Totals, Report) {
     (totals, report)
 }
 
-/// The same deployment over SSH, on real servers, in scaled real time: direct to every
-/// gateway, or relayed through the Management Server (then SSH reaches that host only).
+/// How the deployment over SSH reaches the gateways.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Directly, a channel per command.
+    Direct,
+    /// Relayed through the Management Server (SSH reaches that host only).
+    Relayed,
+    /// Directly, every host's commands sent to kept shells.
+    KeptShells,
+}
+
+/// The same deployment over SSH, on real servers, in scaled real time, reaching the gateways
+/// as `reach` says.
 fn over_ssh(
     fleet: &FleetFile,
     dir: &Path,
-    relayed: bool,
-    kept_shells: bool,
+    reach: Reach,
     options: &Options,
 ) -> (Totals, Report, Sim) {
+    let relayed = reach == Reach::Relayed;
     let ssh_fleet = TestFleet::start_with(fleet, SCALE, options).unwrap();
     let targets = ssh_fleet
         .addresses()
@@ -262,7 +273,7 @@ fn over_ssh(
             let target = Target::new(address.ip().to_string());
             let target = if options.clish.contains(&name) {
                 target.with_clish()
-            } else if kept_shells {
+            } else if reach == Reach::KeptShells {
                 target.with_kept_shells()
             } else {
                 target
@@ -310,64 +321,52 @@ fn over_ssh(
     (totals, report, ssh_fleet.sim().unwrap())
 }
 
-#[test]
-fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
+/// Deploys the fleet in process and over SSH (as `reach` and `options` say): the same totals
+/// and steps, and the invariants hold on the SSH fleet's record.
+fn matches_the_in_process_simulator(reach: Reach, options: &Options) {
     let fleet = fleet_file();
     let dir = tempfile::tempdir().unwrap();
     let (sim_totals, sim_report) = in_process(&fleet, dir.path());
+    let (totals, report, sim) = over_ssh(&fleet, dir.path(), reach, options);
+    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
+    assert_eq!(summary(&report), summary(&sim_report));
+    check_invariants(&sim);
+}
+
+#[test]
+fn a_deployment_over_direct_ssh_matches_the_in_process_simulator() {
     // OpenSSH's default MaxSessions and MaxStartups everywhere, as on real gateways: the
     // Management Server serves every target's version and policy steps at once.
     let options = Options {
         default_limits: true,
         ..Options::default()
     };
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, false, &options);
-    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
-    assert_eq!(summary(&report), summary(&sim_report));
-    check_invariants(&sim);
+    matches_the_in_process_simulator(Reach::Direct, &options);
 }
 
 #[test]
 fn a_deployment_relayed_through_the_management_server_matches_the_in_process_simulator() {
-    let fleet = fleet_file();
-    let dir = tempfile::tempdir().unwrap();
-    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), true, false, &Options::default());
-    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
-    assert_eq!(summary(&report), summary(&sim_report));
-    check_invariants(&sim);
+    matches_the_in_process_simulator(Reach::Relayed, &Options::default());
 }
 
 #[test]
 fn a_deployment_to_gateways_whose_login_shell_is_clish_matches_the_in_process_simulator() {
-    let fleet = fleet_file();
-    let dir = tempfile::tempdir().unwrap();
-    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
     // A standalone gateway, an HA member, a VRRP member and a VSLS member through their
     // Expert shells over a terminal (reboots included); the rest over plain exec.
     let options = Options {
         clish: ["gw-2", "ha-a", "vr-b", "vs-2"].map(String::from).to_vec(),
         ..Options::default()
     };
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, false, &options);
-    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
-    assert_eq!(summary(&report), summary(&sim_report));
-    check_invariants(&sim);
+    matches_the_in_process_simulator(Reach::Direct, &options);
 }
 
 #[test]
 fn a_deployment_with_kept_shells_matches_the_in_process_simulator() {
-    let fleet = fleet_file();
-    let dir = tempfile::tempdir().unwrap();
-    let (sim_totals, sim_report) = in_process(&fleet, dir.path());
     // Every host's commands, the Management Server's included, go to kept shells, at
     // OpenSSH's default limits; reboots close them and new ones open after.
     let options = Options {
         default_limits: true,
         ..Options::default()
     };
-    let (totals, report, sim) = over_ssh(&fleet, dir.path(), false, true, &options);
-    assert_eq!(totals, sim_totals, "{:#?}", problems(&report));
-    assert_eq!(summary(&report), summary(&sim_report));
-    check_invariants(&sim);
+    matches_the_in_process_simulator(Reach::KeptShells, &options);
 }
