@@ -11,10 +11,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use cdt_core::driver::{Control, ControlHandle, DriverEvent};
+use cdt_core::driver::{Clock, Control, ControlHandle, DriverEvent, DriverSettings, SystemClock};
+use cdt_core::model::Inventory as CoreInventory;
 use cdt_core::rollout::{RolloutSpec, Settings, Work};
 use cdt_core::run::{Finished, Prepared, RunInfo};
-use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector};
+use cdt_core::transport::Connector;
 use pyo3::exceptions::{PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -22,7 +24,8 @@ use pyo3::types::PyDict;
 use crate::convert;
 use crate::errors::{self, IntoPy};
 use crate::files::{Config, Plan};
-use crate::fleet::{CandidatesList, Fleet, Package};
+use crate::fleet::{CandidatesList, Fleet, Inventory, Package};
+use crate::reach::{PyConnector, SshSettings};
 
 /// Events waiting for Python at most; beyond, the run waits for the consumer.
 const QUEUE: usize = 4096;
@@ -32,13 +35,45 @@ const TICK: Duration = Duration::from_millis(50);
 
 type Outcome = cdt_core::Result<Finished>;
 
+/// How a deployment reaches its gateways.
+enum Reach {
+    /// The simulated fleet: a new one from `fleet`, or the one its run folder keeps; kept in
+    /// the run folder, or in memory only.
+    Simulated {
+        fleet: Option<Box<FleetFile>>,
+        scale: f64,
+        keep: bool,
+    },
+    /// Over SSH (or any connector built in Rust), the driver's clock `scale` times real time.
+    Connector {
+        connector: Arc<dyn Connector>,
+        scale: f64,
+    },
+    /// Through a transport written in Python; an asynchronous one runs its coroutines on the
+    /// event loop `run_async` runs on.
+    Python {
+        connector: PyConnector,
+        is_async: bool,
+        scale: f64,
+    },
+}
+
+/// The driver's clock: real time, or `scale` times faster (for simulated gateways behind
+/// SSH; never for real ones).
+fn clock(scale: f64) -> Arc<dyn Clock> {
+    if scale == 1.0 {
+        Arc::new(SystemClock)
+    } else {
+        Arc::new(SimClock::new(jiff::Timestamp::now(), scale))
+    }
+}
+
 enum State {
     /// Prepared, not started.
     Ready {
         prepared: Box<Prepared>,
-        fleet: Option<Box<FleetFile>>,
-        scale: f64,
-        keep: bool,
+        reach: Reach,
+        settings: Box<DriverSettings>,
     },
     /// Running on its thread.
     Running(JoinHandle<Outcome>),
@@ -59,6 +94,8 @@ pub struct Deployment {
     /// The run's end of `control`, until the run starts.
     run_control: Mutex<Option<Control>>,
     events: Arc<Mutex<Option<Receiver<DriverEvent>>>>,
+    /// The event loop an asynchronous Python transport's coroutines run on.
+    event_loop: Mutex<Option<Py<PyAny>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -66,7 +103,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Deployment {
-    fn new(prepared: Prepared, fleet: Option<FleetFile>, scale: f64, keep: bool) -> Deployment {
+    fn new(prepared: Prepared, reach: Reach, settings: DriverSettings) -> Deployment {
         let (control, run_control) = Control::new();
         Deployment {
             dir: prepared.dir().to_path_buf(),
@@ -74,31 +111,51 @@ impl Deployment {
             in_flight: prepared.in_flight(),
             state: Mutex::new(State::Ready {
                 prepared: Box::new(prepared),
-                fleet: fleet.map(Box::new),
-                scale,
-                keep,
+                reach,
+                settings: Box::new(settings),
             }),
             control,
             run_control: Mutex::new(Some(run_control)),
             events: Arc::new(Mutex::new(None)),
+            event_loop: Mutex::new(None),
         }
     }
 
     /// Starts the run on its thread; events go to the queue when `listen`.
     fn launch(&self, listen: bool) -> PyResult<()> {
         let mut state = lock(&self.state);
-        let (prepared, fleet, scale, keep) = match std::mem::replace(&mut *state, State::Waiting) {
+        let (prepared, mut reach, settings) = match std::mem::replace(&mut *state, State::Waiting) {
             State::Ready {
                 prepared,
-                fleet,
-                scale,
-                keep,
-            } => (prepared, fleet, scale, keep),
+                reach,
+                settings,
+            } => (prepared, reach, settings),
             other => {
                 *state = other;
                 return Err(errors::rollout("this deployment was started already"));
             }
         };
+        if let Reach::Python {
+            connector,
+            is_async: true,
+            ..
+        } = &mut reach
+        {
+            match lock(&self.event_loop).take() {
+                Some(event_loop) => *connector = connector.on_loop(event_loop),
+                None => {
+                    *state = State::Ready {
+                        prepared,
+                        reach,
+                        settings,
+                    };
+                    return Err(errors::rollout(
+                        "this transport's methods are coroutines: run it with run_async() \
+                         or events_async()",
+                    ));
+                }
+            }
+        }
         let control = lock(&self.run_control).take().unwrap_or_else(Control::none);
         let sender: Option<SyncSender<DriverEvent>> = listen.then(|| {
             let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
@@ -108,10 +165,7 @@ impl Deployment {
         let dir = self.dir.clone();
         let worker = std::thread::Builder::new()
             .name("cdt-deployment".into())
-            .spawn(move || {
-                let fleet = fleet.map(|f| *f);
-                run_on_thread(*prepared, &dir, fleet, scale, keep, sender, control)
-            })
+            .spawn(move || run_on_thread(*prepared, &dir, reach, *settings, sender, control))
             .map_err(|e| errors::rollout(format!("cannot start the run's thread: {e}")))?;
         *state = State::Running(worker);
         Ok(())
@@ -174,25 +228,33 @@ impl Deployment {
 fn run_on_thread(
     prepared: Prepared,
     dir: &std::path::Path,
-    fleet: Option<FleetFile>,
-    scale: f64,
-    keep: bool,
+    reach: Reach,
+    settings: DriverSettings,
     sender: Option<SyncSender<DriverEvent>>,
     control: Control,
 ) -> Outcome {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .map_err(|e| cdt_core::Error::Rollout(format!("cannot start the run's runtime: {e}")))?;
-    runtime.block_on(async move {
-        let connector = match (keep, fleet) {
-            (true, fleet) => cdt_core::run::simulated(dir, fleet.as_ref(), scale)?,
-            (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
-            (false, None) => {
-                return Err(cdt_core::Error::Rollout(
-                    "a resumed run needs the fleet state its run kept".into(),
-                ));
+    let outcome = runtime.block_on(async move {
+        let (connector, clock): (Arc<dyn Connector>, Arc<dyn Clock>) = match reach {
+            Reach::Simulated { fleet, scale, keep } => {
+                let sim = match (keep, fleet) {
+                    (true, fleet) => cdt_core::run::simulated(dir, fleet.as_deref(), scale)?,
+                    (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
+                    (false, None) => {
+                        return Err(cdt_core::Error::Rollout(
+                            "a resumed run needs the fleet state its run kept".into(),
+                        ));
+                    }
+                };
+                (Arc::new(sim.clone()), Arc::new(sim.clock()))
             }
+            Reach::Connector { connector, scale } => (connector, clock(scale)),
+            Reach::Python {
+                connector, scale, ..
+            } => (Arc::new(connector), clock(scale)),
         };
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
         let forward = async move {
@@ -207,27 +269,68 @@ fn run_on_thread(
             }
         };
         let (finished, ()) = tokio::join!(
-            prepared.drive(
-                Arc::new(connector.clone()),
-                Arc::new(connector.clock()),
-                Some(tx),
-                control,
-            ),
+            prepared.drive_with(connector, clock, settings, Some(tx), control),
             forward
         );
         finished
-    })
+    });
+    // A transport call the driver gave up on (its deadline passed) may still be running on a
+    // blocking thread: the run does not wait for it.
+    runtime.shutdown_background();
+    outcome
+}
+
+/// The driver's settings for `info`'s run: its Management Server, and the waits and
+/// timeouts given (seconds, in the driver's clock).
+fn driver_settings(
+    info: &RunInfo,
+    poll: Option<f64>,
+    command_timeout: Option<f64>,
+) -> PyResult<DriverSettings> {
+    let duration = |name: &str, secs: f64| {
+        jiff::SignedDuration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| d.is_positive())
+            .ok_or_else(|| PyValueError::new_err(format!("{name} must be a positive number")))
+    };
+    let mut settings = info.driver_settings();
+    if let Some(poll) = poll {
+        settings.waits.poll = duration("poll", poll)?;
+    }
+    if let Some(t) = command_timeout {
+        settings.command_timeout = duration("command_timeout", t)?;
+    }
+    Ok(settings)
+}
+
+fn positive(name: &str, value: f64) -> PyResult<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(PyValueError::new_err(format!(
+            "{name} must be a positive number"
+        )))
+    }
+}
+
+/// The run information of a run that reaches real gateways: its Management Server and how
+/// it reaches them.
+fn info_of(management: Option<&str>, policy_package: &str, reach: serde_json::Value) -> RunInfo {
+    RunInfo {
+        management: management.map(str::to_string),
+        policy_package: policy_package.to_string(),
+        ssh: Some(reach),
+    }
 }
 
 fn spec_of(
-    fleet: &FleetFile,
+    inventory: &CoreInventory,
     candidates: &CandidatesList,
     plan: Option<&Plan>,
     config: Option<&Config>,
     package: Option<&Package>,
     settings: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<RolloutSpec> {
-    let inventory = fleet.inventory();
     let work = match (config, plan) {
         (Some(c), plan) => Work::from_config(&c.inner, plan.map(|p| p.inner.clone())).py()?,
         (None, Some(p)) => Work::Plan {
@@ -275,10 +378,12 @@ impl Deployment {
     /// `pause_after_batch`, `check_state`) as in the journal. The fleet's clock runs `scale`
     /// simulated seconds per real second. The fleet's state is kept in the run folder (so a
     /// resumed run finds the gateways as they went on) unless `keep_fleet_state=False`, which
-    /// keeps it in memory only, for large dry runs. The run's inputs are journaled now;
-    /// nothing is sent before `run` or `start`.
+    /// keeps it in memory only, for large dry runs. `poll` (how often steps poll a gateway
+    /// while waiting, 10 by default) and `command_timeout` (5,400 by default) are seconds of
+    /// the fleet's clock. The run's inputs are journaled now; nothing is sent before `run` or
+    /// `start`.
     #[staticmethod]
-    #[pyo3(signature = (dir, fleet, candidates, plan = None, *, config = None, package = None, settings = None, scale = 60.0, keep_fleet_state = true))]
+    #[pyo3(signature = (dir, fleet, candidates, plan = None, *, config = None, package = None, settings = None, scale = 60.0, keep_fleet_state = true, poll = None, command_timeout = None))]
     #[allow(clippy::too_many_arguments)]
     fn simulated(
         py: Python<'_>,
@@ -291,12 +396,12 @@ impl Deployment {
         settings: Option<&Bound<'_, PyAny>>,
         scale: f64,
         keep_fleet_state: bool,
+        poll: Option<f64>,
+        command_timeout: Option<f64>,
     ) -> PyResult<Deployment> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(PyValueError::new_err("scale must be a positive number"));
-        }
+        let scale = positive("scale", scale)?;
         let spec = spec_of(
-            &fleet.inner,
+            &fleet.inner.inventory(),
             &candidates,
             plan.as_deref(),
             config.as_deref(),
@@ -304,27 +409,217 @@ impl Deployment {
             settings,
         )?;
         let info = RunInfo::for_fleet(&fleet.inner);
+        let driver = driver_settings(&info, poll, command_timeout)?;
+        let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
+        let reach = Reach::Simulated {
+            fleet: Some(Box::new(fleet.inner.clone())),
+            scale,
+            keep: keep_fleet_state,
+        };
+        Ok(Deployment::new(prepared, reach, driver))
+    }
+
+    /// A new deployment in the run folder `dir` over SSH with `ssh`: each gateway of
+    /// `inventory` at its address, the Management Server `management` (its object name) at
+    /// `management_address`, for version changes and installing `policy_package`. The other
+    /// arguments as for `simulated`; `clock_scale` runs the driver's clock faster, for
+    /// simulated gateways behind SSH only (a test fleet), never for real ones. The run folder
+    /// records how the gateways are reached, never the secrets: resuming needs `ssh` again.
+    #[staticmethod]
+    #[pyo3(signature = (dir, inventory, candidates, plan = None, *, ssh, management = None, management_address = None, policy_package = "Standard".to_string(), config = None, package = None, settings = None, poll = None, command_timeout = None, clock_scale = 1.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn over_ssh(
+        py: Python<'_>,
+        dir: PathBuf,
+        inventory: PyRef<'_, Inventory>,
+        candidates: PyRef<'_, CandidatesList>,
+        plan: Option<PyRef<'_, Plan>>,
+        ssh: PyRef<'_, SshSettings>,
+        management: Option<String>,
+        management_address: Option<String>,
+        policy_package: String,
+        config: Option<PyRef<'_, Config>>,
+        package: Option<PyRef<'_, Package>>,
+        settings: Option<&Bound<'_, PyAny>>,
+        poll: Option<f64>,
+        command_timeout: Option<f64>,
+        clock_scale: f64,
+    ) -> PyResult<Deployment> {
+        let scale = positive("clock_scale", clock_scale)?;
+        let management = match (management, management_address) {
+            (Some(name), Some(address)) => Some((name, address)),
+            (None, None) => None,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "management= and management_address= go together",
+                ));
+            }
+        };
+        if ssh.relay() && management.is_none() {
+            return Err(PyValueError::new_err(
+                "relay=True reaches the gateways through the Management Server: give \
+                 management= and management_address=",
+            ));
+        }
+        let spec = spec_of(
+            &inventory.inner,
+            &candidates,
+            plan.as_deref(),
+            config.as_deref(),
+            package.as_deref(),
+            settings,
+        )?;
+        let pair = management.as_ref().map(|(n, a)| (n.as_str(), a.as_str()));
+        let info = info_of(pair.map(|(n, _)| n), &policy_package, ssh.record(pair));
+        let driver = driver_settings(&info, poll, command_timeout)?;
+        let connector = ssh.connector(&inventory.inner, pair);
         let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
         Ok(Deployment::new(
             prepared,
-            Some(fleet.inner.clone()),
-            scale,
-            keep_fleet_state,
+            Reach::Connector { connector, scale },
+            driver,
+        ))
+    }
+
+    /// A new deployment in the run folder `dir` through `transport`, written in Python: any
+    /// object with `exec(host, command)` returning `(exit, stdout, stderr)` (`exit` an int,
+    /// or `None` when the connection dropped before the command ended, as a reboot does;
+    /// the streams `str` or `bytes`), `put(host, local, remote)` and `get(host, remote,
+    /// local)`; `host` is the object name (gateway, member or the Management Server
+    /// `management`). Plain methods run with `run()` (each call on one of the run's worker
+    /// threads, holding the GIL while it runs), coroutine functions with `run_async()` (on
+    /// the event loop it runs on). Calls overlap, for different hosts and for one host (the
+    /// Management Server serves every target's version and policy steps): a transport that
+    /// cannot serve calls at once guards itself with a lock. An exception a call raises fails
+    /// that step, its text in the step's error; `ConnectionRefusedError` and `TimeoutError`
+    /// make the host unreachable, other `ConnectionError`s a lost connection (a reboot is
+    /// waited for), `cdt.errors.HostKeyError` and `AuthError` are never retried. The other
+    /// arguments as for `over_ssh`.
+    #[staticmethod]
+    #[pyo3(signature = (dir, inventory, candidates, plan = None, *, transport, management = None, policy_package = "Standard".to_string(), config = None, package = None, settings = None, poll = None, command_timeout = None, clock_scale = 1.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn over_transport(
+        py: Python<'_>,
+        dir: PathBuf,
+        inventory: PyRef<'_, Inventory>,
+        candidates: PyRef<'_, CandidatesList>,
+        plan: Option<PyRef<'_, Plan>>,
+        transport: &Bound<'_, PyAny>,
+        management: Option<String>,
+        policy_package: String,
+        config: Option<PyRef<'_, Config>>,
+        package: Option<PyRef<'_, Package>>,
+        settings: Option<&Bound<'_, PyAny>>,
+        poll: Option<f64>,
+        command_timeout: Option<f64>,
+        clock_scale: f64,
+    ) -> PyResult<Deployment> {
+        let scale = positive("clock_scale", clock_scale)?;
+        let (connector, is_async) = PyConnector::new(transport)?;
+        let spec = spec_of(
+            &inventory.inner,
+            &candidates,
+            plan.as_deref(),
+            config.as_deref(),
+            package.as_deref(),
+            settings,
+        )?;
+        let info = info_of(
+            management.as_deref(),
+            &policy_package,
+            transport_record(transport)?,
+        );
+        let driver = driver_settings(&info, poll, command_timeout)?;
+        let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
+        Ok(Deployment::new(
+            prepared,
+            Reach::Python {
+                connector,
+                is_async,
+                scale,
+            },
+            driver,
         ))
     }
 
     /// The run in the run folder `dir`, rebuilt from its journal to finish it: finished work
-    /// is not redone, steps that were in flight are checked again first, and the simulated
-    /// gateways are as they went on meanwhile.
+    /// is not redone, and steps that were in flight are checked again first. A run on the
+    /// simulator finds its gateways as they went on meanwhile; a run over SSH needs `ssh`
+    /// and `inventory` again (secrets are never kept), one through a Python transport its
+    /// `transport`. `poll`, `command_timeout` and `clock_scale` as for a new run.
     #[staticmethod]
-    fn resume(py: Python<'_>, dir: PathBuf) -> PyResult<Deployment> {
+    #[pyo3(signature = (dir, *, inventory = None, ssh = None, transport = None, poll = None, command_timeout = None, clock_scale = 1.0))]
+    #[allow(clippy::too_many_arguments)]
+    fn resume(
+        py: Python<'_>,
+        dir: PathBuf,
+        inventory: Option<PyRef<'_, Inventory>>,
+        ssh: Option<PyRef<'_, SshSettings>>,
+        transport: Option<&Bound<'_, PyAny>>,
+        poll: Option<f64>,
+        command_timeout: Option<f64>,
+        clock_scale: f64,
+    ) -> PyResult<Deployment> {
+        let scale = positive("clock_scale", clock_scale)?;
         let prepared = py.detach(|| Prepared::resume(&dir)).py()?;
-        if prepared.info().ssh.is_some() {
-            return Err(errors::rollout(
-                "this run reached its gateways over SSH; resume it over SSH (cdt resume)",
-            ));
-        }
-        Ok(Deployment::new(prepared, None, 1.0, true))
+        let recorded = prepared.info().ssh.clone();
+        let driver = driver_settings(prepared.info(), poll, command_timeout)?;
+        let by_transport = recorded
+            .as_ref()
+            .is_some_and(|r| r.get("transport").is_some());
+        let reach = match (recorded, ssh, transport) {
+            (None, None, None) => Reach::Simulated {
+                fleet: None,
+                scale: 1.0,
+                keep: true,
+            },
+            (None, _, _) => {
+                return Err(errors::rollout(
+                    "this run was on the simulator: resume it without ssh= or transport=",
+                ));
+            }
+            (Some(_), None, Some(transport)) if by_transport => {
+                let (connector, is_async) = PyConnector::new(transport)?;
+                Reach::Python {
+                    connector,
+                    is_async,
+                    scale,
+                }
+            }
+            (Some(_), None, None) if by_transport => {
+                return Err(errors::rollout(
+                    "this run went through a Python transport: give transport=",
+                ));
+            }
+            (Some(record), Some(ssh), None) if !by_transport => {
+                let inventory = inventory.ok_or_else(|| {
+                    PyValueError::new_err("a run over SSH needs inventory= to be resumed")
+                })?;
+                let management = recorded_management(&record);
+                let pair = management.as_ref().map(|(n, a)| (n.as_str(), a.as_str()));
+                Reach::Connector {
+                    connector: ssh.connector(&inventory.inner, pair),
+                    scale,
+                }
+            }
+            (Some(_), _, _) if by_transport => {
+                return Err(errors::rollout(
+                    "this run went through a Python transport: give transport=, not ssh=",
+                ));
+            }
+            (Some(_), _, _) => {
+                return Err(errors::rollout(
+                    "this run reached its gateways over SSH: give ssh= (and inventory=); \
+                     secrets are not kept in a run folder",
+                ));
+            }
+        };
+        Ok(Deployment::new(prepared, reach, driver))
+    }
+
+    /// Used by `cdt._aio`: the event loop an asynchronous transport's coroutines run on.
+    fn _use_loop(&self, event_loop: Py<PyAny>) {
+        *lock(&self.event_loop) = Some(event_loop);
     }
 
     /// The run folder.
@@ -459,18 +754,7 @@ impl Deployment {
     /// `installed` (each host's version now). Kept by the simulator, not by the engine:
     /// what safety checks read.
     fn fleet_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dir = self.dir.join("fleet");
-        let sim = py.detach(|| cdt_core::sim::Sim::load(&dir)).py()?;
-        let d = PyDict::new(py);
-        d.set_item("record", convert::to_py(py, sim.record())?)?;
-        let installed = PyDict::new(py);
-        for host in sim.hosts() {
-            if let Some(v) = sim.installed(host) {
-                installed.set_item(host, v.to_string())?;
-            }
-        }
-        d.set_item("installed", installed)?;
-        Ok(d)
+        fleet_state_in(py, &self.dir.join("fleet"))
     }
 
     /// Whether the run has ended.
@@ -490,6 +774,43 @@ impl Deployment {
             self.targets.len()
         )
     }
+}
+
+/// The ground truth of the simulated fleet whose state is kept in `dir` (see
+/// `Deployment.fleet_state`).
+pub(crate) fn fleet_state_in<'py>(
+    py: Python<'py>,
+    dir: &std::path::Path,
+) -> PyResult<Bound<'py, PyDict>> {
+    let sim = py.detach(|| cdt_core::sim::Sim::load(dir)).py()?;
+    let d = PyDict::new(py);
+    d.set_item("record", convert::to_py(py, sim.record())?)?;
+    let installed = PyDict::new(py);
+    for host in sim.hosts() {
+        if let Some(v) = sim.installed(host) {
+            installed.set_item(host, v.to_string())?;
+        }
+    }
+    d.set_item("installed", installed)?;
+    Ok(d)
+}
+
+/// What a run folder records of a Python transport: its class.
+fn transport_record(transport: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    let class = transport.get_type();
+    Ok(serde_json::json!({
+        "face": "python",
+        "transport": format!("{}.{}", class.module()?, class.qualname()?),
+    }))
+}
+
+/// The Management Server's name and address, as an SSH run recorded them.
+fn recorded_management(record: &serde_json::Value) -> Option<(String, String)> {
+    let m = record.get("management")?;
+    Some((
+        m.get("name")?.as_str()?.to_string(),
+        m.get("address")?.as_str()?.to_string(),
+    ))
 }
 
 /// Passes a plan's `log` action to Python's logging (logger `cdt`).

@@ -95,3 +95,35 @@ impl<T> IntoPy<T> for cdt_core::Result<T> {
         self.map_err(to_py)
     }
 }
+
+/// A transport error as its exception: `HostKeyError`, `AuthError`, or `TransportError`
+/// (with `host`).
+pub fn transport(error: &cdt_core::transport::TransportError) -> PyErr {
+    use cdt_core::transport::TransportError as T;
+    let (class, host) = match error {
+        T::HostKey { host, .. } => ("HostKeyError", host),
+        T::Auth { host, .. } => ("AuthError", host),
+        T::Unreachable { host, .. }
+        | T::ConnectionLost { host, .. }
+        | T::Transfer { host, .. }
+        | T::Other { host, .. } => ("TransportError", host),
+        _ => ("TransportError", &String::new()),
+    };
+    let host = host.clone();
+    Python::attach(|py| {
+        let kwargs = PyDict::new(py);
+        let _ = kwargs.set_item("kind", "Transport");
+        let _ = kwargs.set_item("host", host);
+        raise(py, class, error.to_string(), &kwargs)
+    })
+}
+
+/// A host that did not answer in time, as `ConnectTimeout` (also a `TimeoutError`).
+pub fn connect_timeout(host: &str, message: String) -> PyErr {
+    Python::attach(|py| {
+        let kwargs = PyDict::new(py);
+        let _ = kwargs.set_item("kind", "Transport");
+        let _ = kwargs.set_item("host", host);
+        raise(py, "ConnectTimeout", message, &kwargs)
+    })
+}

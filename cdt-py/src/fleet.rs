@@ -190,6 +190,13 @@ pub struct Fleet {
 
 #[pymethods]
 impl Fleet {
+    /// The ground truth of a simulated fleet whose state is kept in the folder `dir` (a run
+    /// folder's `fleet`, or a test fleet's shared state): as `Deployment.fleet_state`.
+    #[staticmethod]
+    fn state_in<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::deploy::fleet_state_in(py, &dir)
+    }
+
     /// Reads a fleet file (TOML, or JSON for `.json`).
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Fleet> {

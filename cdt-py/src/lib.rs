@@ -8,7 +8,9 @@
 //! - [`files`]: CDT's primary configuration, deployment plans and their steps;
 //! - [`fleet`]: packages, inventories, simulated fleets, candidates lists, their generation
 //!   and the validation of an operator's edits;
-//! - [`deploy`]: deployments in a run folder on the simulated fleet, their events, control
+//! - [`reach`]: SSH settings and secrets, and transports written in Python;
+//! - [`deploy`]: deployments in a run folder (on the simulated fleet, over SSH or through a
+//!   Python transport), their events, control
 //!   (cancel, approve) and report, and resuming a run;
 //! - [`errors`]: `cdt_core::Error` as the exceptions of `cdt.errors`.
 
@@ -19,6 +21,7 @@ pub mod deploy;
 pub mod errors;
 pub mod files;
 pub mod fleet;
+pub mod reach;
 
 /// The native module `cdt._cdt`.
 #[pymodule]
@@ -34,6 +37,8 @@ fn _cdt(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<fleet::CandidatesList>()?;
     m.add_function(wrap_pyfunction!(fleet::generate, m)?)?;
     m.add_function(wrap_pyfunction!(fleet::validate_edit, m)?)?;
+    m.add_class::<reach::Secret>()?;
+    m.add_class::<reach::SshSettings>()?;
     m.add_class::<deploy::Deployment>()?;
     m.add_class::<deploy::Event>()?;
     m.add_class::<deploy::Events>()?;

@@ -42,3 +42,49 @@ mod shell;
 pub use cdt_core::transport::RelayedConnector;
 pub use connector::SshConnector;
 pub use settings::{Algorithms, Auth, Commands, HostKeyPolicy, LoginShell, SshSettings, Target};
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cdt_core::model::Inventory;
+use cdt_core::transport::Connector;
+
+/// The connector for every gateway and cluster member of `inventory` (each at its address),
+/// and the Management Server `management` (its name and address) when given: direct to
+/// each host, or with `relay` through the Management Server (`cprid_util`), SSH reaching
+/// that host only. `target` makes each host's [`Target`] from its name and address;
+/// `settings.targets` is replaced.
+pub fn fleet_connector(
+    mut settings: SshSettings,
+    inventory: &Inventory,
+    management: Option<(&str, &str)>,
+    relay: bool,
+    target: impl Fn(&str, &str) -> Target,
+) -> Arc<dyn Connector> {
+    let gateways: BTreeMap<String, String> = inventory
+        .gateways
+        .iter()
+        .chain(
+            inventory
+                .clusters
+                .iter()
+                .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
+        )
+        .map(|g| (g.name.clone(), g.address.to_string()))
+        .collect();
+    let mut targets = BTreeMap::new();
+    if !relay {
+        for (name, address) in &gateways {
+            targets.insert(name.clone(), target(name, address));
+        }
+    }
+    if let Some((name, address)) = management {
+        targets.insert(name.to_string(), target(name, address));
+    }
+    settings.targets = targets;
+    let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
+    match (management, relay) {
+        (Some((name, _)), true) => Arc::new(RelayedConnector::new(ssh, name, gateways)),
+        _ => ssh,
+    }
+}

@@ -4,7 +4,8 @@ Check Point Security Gateways and cluster members, in ordered, cluster-aware bat
 It reads and writes the files of Check Point's Central Deployment Tool (the primary
 configuration, deployment plans and candidates lists), generates and validates candidates
 lists, and runs deployments journaled in a run folder (resumable after a crash) on a
-simulated fleet, with events, cancellation and reports.
+simulated fleet, over SSH, or through a transport written in Python, with events,
+cancellation and reports.
 
 Every policy (ordering, cluster waves, failure budget, window, journal) lives in the Rust
 library ``cdt-core``: Python behaves exactly as the command-line tool and the C library do.
@@ -30,6 +31,8 @@ from ._cdt import (
     Package,
     Plan,
     Report,
+    Secret,
+    SshSettings,
     Step,
     __version__,
     generate,
@@ -85,6 +88,8 @@ __all__ = [
     "PlanError",
     "Report",
     "RolloutError",
+    "Secret",
+    "SshSettings",
     "Step",
     "TooLargeError",
     "TransportError",

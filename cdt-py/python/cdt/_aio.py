@@ -23,6 +23,8 @@ async def wait_async(deployment: Deployment) -> Report:
 
 async def events_async(deployment: Deployment) -> AsyncIterator[Event]:
     """Starts ``deployment`` and yields its events in order."""
+    # An asynchronous transport's coroutines run on this loop.
+    deployment._use_loop(asyncio.get_running_loop())
     events = deployment.start()
     while True:
         batch = await asyncio.to_thread(events.next_batch, 1024, _POLL)

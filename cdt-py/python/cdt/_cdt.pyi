@@ -1,6 +1,6 @@
 """The native module of cdt (Rust, pyo3). Import from :mod:`cdt`, not from here."""
 
-from collections.abc import Callable, Coroutine, AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from os import PathLike
 from typing import Any, final
 
@@ -169,6 +169,8 @@ class Fleet:
     """A simulated fleet: inventory, Management Server, latencies and faults."""
 
     @staticmethod
+    def state_in(dir: _Path) -> dict[str, Any]: ...
+    @staticmethod
     def load(path: _Path) -> Fleet: ...
     @staticmethod
     def parse(text: str, format: str = "toml", path: _Path | None = None) -> Fleet: ...
@@ -276,8 +278,57 @@ class Report:
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
+@final
+class Secret:
+    """A secret (a password, a passphrase), kept out of every repr, log and run folder."""
+
+    def __init__(self, value: str) -> None: ...
+    @staticmethod
+    def from_env(name: str) -> Secret: ...
+    @staticmethod
+    def from_file(path: _Path) -> Secret: ...
+
+@final
+class SshSettings:
+    """How to reach gateways over SSH."""
+
+    def __init__(
+        self,
+        user: str = "admin",
+        *,
+        key_file: _Path | None = None,
+        passphrase: Secret | str | None = None,
+        agent: bool = False,
+        password: Secret | str | None = None,
+        keyboard_interactive: bool = False,
+        known_hosts: _Path | None = None,
+        trust_on_first_use: bool = False,
+        rekey: Sequence[str] = (),
+        port: int = 22,
+        clish: Sequence[str] = (),
+        expert_password: Secret | str | None = None,
+        kept_shells: bool = False,
+        connect_timeout: float = 30.0,
+        relay: bool = False,
+    ) -> None: ...
+    @property
+    def user(self) -> str: ...
+    @property
+    def known_hosts(self) -> str: ...
+    @property
+    def relay(self) -> bool: ...
+    def exec(
+        self,
+        address: str,
+        command: str,
+        *,
+        port: int | None = None,
+        timeout: float = 60.0,
+    ) -> tuple[int | None, str, str]: ...
+
 class Deployment:
-    """A deployment in a run folder on the simulated fleet."""
+    """A deployment in a run folder: on the simulated fleet, over SSH, or through a
+    transport written in Python."""
 
     @staticmethod
     def simulated(
@@ -291,9 +342,56 @@ class Deployment:
         settings: dict[str, Any] | None = None,
         scale: float = 60.0,
         keep_fleet_state: bool = True,
+        poll: float | None = None,
+        command_timeout: float | None = None,
     ) -> Deployment: ...
     @staticmethod
-    def resume(dir: _Path) -> Deployment: ...
+    def over_ssh(
+        dir: _Path,
+        inventory: Inventory,
+        candidates: CandidatesList,
+        plan: Plan | None = None,
+        *,
+        ssh: SshSettings,
+        management: str | None = None,
+        management_address: str | None = None,
+        policy_package: str = "Standard",
+        config: Config | None = None,
+        package: Package | None = None,
+        settings: dict[str, Any] | None = None,
+        poll: float | None = None,
+        command_timeout: float | None = None,
+        clock_scale: float = 1.0,
+    ) -> Deployment: ...
+    @staticmethod
+    def over_transport(
+        dir: _Path,
+        inventory: Inventory,
+        candidates: CandidatesList,
+        plan: Plan | None = None,
+        *,
+        transport: Any,
+        management: str | None = None,
+        policy_package: str = "Standard",
+        config: Config | None = None,
+        package: Package | None = None,
+        settings: dict[str, Any] | None = None,
+        poll: float | None = None,
+        command_timeout: float | None = None,
+        clock_scale: float = 1.0,
+    ) -> Deployment: ...
+    @staticmethod
+    def resume(
+        dir: _Path,
+        *,
+        inventory: Inventory | None = None,
+        ssh: SshSettings | None = None,
+        transport: Any = None,
+        poll: float | None = None,
+        command_timeout: float | None = None,
+        clock_scale: float = 1.0,
+    ) -> Deployment: ...
+    def _use_loop(self, event_loop: Any) -> None: ...
     @property
     def dir(self) -> str: ...
     @property

@@ -510,10 +510,18 @@ fn emulator() -> Result<PathBuf, Error> {
         .find(|p| p.is_file())
         .ok_or("cdt-gaia is not built: run `cargo build -p cdt-testfleet` first")?;
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    // The emulator is built from cdt-core's sources and this crate's: none may be newer.
+    // The emulator is built from cdt-core's sources, this crate's library and its own: none
+    // may be newer (the crate's other binaries do not go into it).
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sources = [here.join("src"), here.join("../../cdt-core/src")];
-    let newest = sources.iter().filter_map(|d| newest_file(d)).max();
+    let modified_at = |p: PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let newest = [
+        newest_file(&here.join("../../cdt-core/src")),
+        modified_at(here.join("src/lib.rs")),
+        modified_at(here.join("src/bin/cdt-gaia.rs")),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
     if let (Some(source), Some(bin)) = (newest, modified(&found))
         && bin < source
     {

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cdt_core::model::Inventory;
-use cdt_core::transport::{Connector, RelayedConnector};
-use cdt_ssh::{Auth, HostKeyPolicy, SshConnector, SshSettings, Target};
+use cdt_core::transport::Connector;
+use cdt_ssh::{Auth, HostKeyPolicy, SshSettings, Target};
 use clap::Args;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -285,17 +285,6 @@ impl SshRun {
         inventory: &Inventory,
         (auth, expert): (Auth, Option<SecretString>),
     ) -> Arc<dyn Connector> {
-        let gateways: BTreeMap<String, String> = inventory
-            .gateways
-            .iter()
-            .chain(
-                inventory
-                    .clusters
-                    .iter()
-                    .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
-            )
-            .map(|g| (g.name.clone(), g.address.to_string()))
-            .collect();
         let target = |name: &str, address: &str| {
             let t = Target::new(address).with_port(self.port);
             if self.clish.iter().any(|c| c == name) {
@@ -306,26 +295,13 @@ impl SshRun {
                 t
             }
         };
-        let mut targets = BTreeMap::new();
-        if !self.relay {
-            for (name, address) in &gateways {
-                targets.insert(name.clone(), target(name, address));
-            }
-        }
-        if let Some((name, address)) = &self.management {
-            targets.insert(name.clone(), target(name, address));
-        }
-        let mut settings = SshSettings::new(targets, &self.user, auth, &self.known_hosts);
+        let mut settings = SshSettings::new(BTreeMap::new(), &self.user, auth, &self.known_hosts);
         settings.expert_password = expert;
         if self.trust_on_first_use {
             settings.host_keys = HostKeyPolicy::TrustOnFirstUse;
         }
         settings.rekey = self.rekey.iter().cloned().collect();
-        let ssh: Arc<dyn Connector> = Arc::new(SshConnector::new(settings));
-        match (&self.management, self.relay) {
-            (Some((name, _)), true) => Arc::new(RelayedConnector::new(ssh, name, gateways)),
-            _ => ssh,
-        }
+        cdt_ssh::fleet_connector(settings, inventory, self.management(), self.relay, target)
     }
 }
 
