@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cdt_benches::sim_fleet;
+use cdt_benches::{JUMBO, sim_fleet, ten_action_plan};
 use cdt_core::candidates::generate::{GenerateOptions, generate};
 use cdt_core::driver::{Control, Driver, DriverSettings};
 use cdt_core::formats::plan::Plan;
@@ -22,7 +22,6 @@ use cdt_core::sim::{Sim, SimConnector};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const TARGETS: usize = 10_000;
-const JUMBO: &str = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
 
 struct Prepared {
     dir: tempfile::TempDir,
@@ -32,36 +31,8 @@ struct Prepared {
 
 fn prepare(fleet: &cdt_core::sim::FleetFile) -> Prepared {
     let dir = tempfile::tempdir().expect("tempdir");
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).expect("write");
-        p
-    };
-    let package = write(JUMBO, "jumbo");
-    let script = write("pre.sh", "#!/bin/sh\nexit 0\n");
-    let note = write("note.txt", "deployed by cdt\n");
-    let plan = Plan::parse(
-        &format!(
-            r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
-<create_snapshot name="before"/>
-<execute_command command="fw stat"/>
-<execute_script path="{script}"/>
-<send_package path="{package}"/>
-<import_package path="{package}"/>
-<verify_package path="{package}"/>
-<install_package path="{package}"/>
-<push_file local_path="{note}" remote_path="/var/tmp/note.txt"/>
-<log level="NORMAL" value="installed"/>
-<create_snapshot name="after"/>
-</CDT_Deployment_Plan>"#,
-            script = script.display(),
-            package = package.display(),
-            note = note.display()
-        ),
-        None,
-    )
-    .expect("plan");
-    let package = Package::from_path(&package).expect("package");
+    let plan = Plan::parse(&ten_action_plan(dir.path()).expect("plan files"), None).expect("plan");
+    let package = Package::from_path(&dir.path().join(JUMBO)).expect("package");
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     let spec = RolloutSpec::with_plan(list, package, plan);
     Prepared {

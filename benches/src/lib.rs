@@ -118,3 +118,37 @@ pub fn sim_fleet_clustered(targets: usize, in_clusters: usize) -> cdt_core::sim:
     fleet.clusters = clusters;
     fleet
 }
+
+/// The Jumbo package the engine benchmarks deploy.
+pub const JUMBO: &str = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
+
+/// The ten-action plan of the engine benchmarks (snapshot, command, script, the package sent,
+/// imported, verified and installed, a file pushed, a log line, a snapshot), its files in
+/// `dir`, which it writes: the package, the script and the file pushed.
+pub fn ten_action_plan(dir: &std::path::Path) -> std::io::Result<String> {
+    let write = |name: &str, text: &str| -> std::io::Result<std::path::PathBuf> {
+        let p = dir.join(name);
+        std::fs::write(&p, text)?;
+        Ok(p)
+    };
+    let package = write(JUMBO, "jumbo")?;
+    let script = write("pre.sh", "#!/bin/sh\nexit 0\n")?;
+    let note = write("note.txt", "deployed by cdt\n")?;
+    Ok(format!(
+        r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
+<create_snapshot name="before"/>
+<execute_command command="fw stat"/>
+<execute_script path="{script}"/>
+<send_package path="{package}"/>
+<import_package path="{package}"/>
+<verify_package path="{package}"/>
+<install_package path="{package}"/>
+<push_file local_path="{note}" remote_path="/var/tmp/note.txt"/>
+<log level="NORMAL" value="installed"/>
+<create_snapshot name="after"/>
+</CDT_Deployment_Plan>"#,
+        script = script.display(),
+        package = package.display(),
+        note = note.display(),
+    ))
+}

@@ -40,6 +40,9 @@ use crate::sim::{FleetFile, Sim, SimConnector};
 /// The file in a run folder that keeps [`RunInfo`].
 pub const RUN_INFO: &str = "run.json";
 
+/// How often at most the live status files are rewritten as targets finish (real time).
+const STATUS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What a run folder keeps besides the journal, to resume the run (no secrets).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
@@ -255,14 +258,22 @@ impl Prepared {
         let brief_path = dir.join("CDT_status_brief.txt");
         let (report, result) = tokio::join!(
             async {
+                // The live status files cost a pass over every target: rewritten when a batch
+                // starts, and when a target finishes at most every STATUS_EVERY.
+                let mut written: Option<std::time::Instant> = None;
                 while let Some(event) = rx.recv().await {
                     report.record(&event);
-                    if matches!(
-                        event,
+                    let due = match &event {
                         DriverEvent::Rollout {
-                            event: Event::TargetFinished { .. } | Event::BatchStarted { .. }
-                        }
-                    ) {
+                            event: Event::BatchStarted { .. },
+                        } => true,
+                        DriverEvent::Rollout {
+                            event: Event::TargetFinished { .. },
+                        } => written.is_none_or(|at| at.elapsed() >= STATUS_EVERY),
+                        _ => false,
+                    };
+                    if due {
+                        written = Some(std::time::Instant::now());
                         let r = report.report();
                         // Live status is best effort; the final files below are not.
                         let _ = std::fs::write(&status_path, r.status_text());

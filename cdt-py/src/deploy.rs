@@ -121,8 +121,9 @@ impl Deployment {
         }
     }
 
-    /// Starts the run on its thread; events go to the queue when `listen`.
-    fn launch(&self, listen: bool) -> PyResult<()> {
+    /// Starts the run on its thread, its events (every one, or only `log` actions) going to
+    /// a queue of `queue` events.
+    fn launch(&self, queue: usize, logs_only: bool) -> PyResult<()> {
         let mut state = lock(&self.state);
         let (prepared, mut reach, settings) = match std::mem::replace(&mut *state, State::Waiting) {
             State::Ready {
@@ -157,15 +158,13 @@ impl Deployment {
             }
         }
         let control = lock(&self.run_control).take().unwrap_or_else(Control::none);
-        let sender: Option<SyncSender<DriverEvent>> = listen.then(|| {
-            let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-            *lock(&self.events) = Some(rx);
-            tx
-        });
+        let (tx, rx) = std::sync::mpsc::sync_channel(queue.max(1));
+        *lock(&self.events) = Some(rx);
+        let sender = Forward { to: tx, logs_only };
         let dir = self.dir.clone();
         let worker = std::thread::Builder::new()
             .name("cdt-deployment".into())
-            .spawn(move || run_on_thread(*prepared, &dir, reach, *settings, sender, control))
+            .spawn(move || run_on_thread(*prepared, &dir, reach, *settings, &sender, control))
             .map_err(|e| errors::rollout(format!("cannot start the run's thread: {e}")))?;
         *state = State::Running(worker);
         Ok(())
@@ -230,11 +229,17 @@ fn run_on_thread(
     dir: &std::path::Path,
     reach: Reach,
     settings: DriverSettings,
-    sender: Option<SyncSender<DriverEvent>>,
+    sender: &Forward,
     control: Control,
 ) -> Outcome {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+    let mut runtime = tokio::runtime::Builder::new_current_thread();
+    // Sockets only for a connector built in Rust (SSH).
+    if matches!(reach, Reach::Connector { .. }) {
+        runtime.enable_all();
+    } else {
+        runtime.enable_time();
+    }
+    let runtime = runtime
         .build()
         .map_err(|e| cdt_core::Error::Rollout(format!("cannot start the run's runtime: {e}")))?;
     let outcome = runtime.block_on(async move {
@@ -259,14 +264,17 @@ fn run_on_thread(
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
         let forward = async move {
             while let Some(event) = rx.recv().await {
-                if let Some(out) = &sender {
-                    // A full queue holds the run until Python takes events; a consumer that
-                    // went away no longer does.
-                    if out.send(event).is_err() {
-                        break;
-                    }
+                if sender.logs_only && !matches!(event, DriverEvent::Log { .. }) {
+                    continue;
+                }
+                // A full queue holds the run until Python takes events; a consumer that went
+                // away no longer does.
+                if sender.to.send(event).is_err() {
+                    break;
                 }
             }
+            // The rest is drained, so the run never waits for a consumer gone.
+            while rx.recv().await.is_some() {}
         };
         let (finished, ()) = tokio::join!(
             prepared.drive_with(connector, clock, settings, Some(tx), control),
@@ -278,6 +286,12 @@ fn run_on_thread(
     // blocking thread: the run does not wait for it.
     runtime.shutdown_background();
     outcome
+}
+
+/// Where a run's events go: every one, or only `log` actions (for Python's logging).
+struct Forward {
+    to: SyncSender<DriverEvent>,
+    logs_only: bool,
 }
 
 /// The driver's settings for `info`'s run: its Management Server, and the waits and
@@ -646,7 +660,8 @@ impl Deployment {
     /// the run has stopped. Ctrl-C cancels the same way.
     #[pyo3(signature = (on_event = None))]
     fn run(&self, py: Python<'_>, on_event: Option<Py<PyAny>>) -> PyResult<Report> {
-        self.launch(true)?;
+        // Without a callback only `log` actions cross to Python (for its logging).
+        self.launch(QUEUE, on_event.is_none())?;
         let logger = py.import("logging")?.call_method1("getLogger", ("cdt",))?;
         let mut failure: Option<PyErr> = None;
         let events = self.events.clone();
@@ -721,9 +736,13 @@ impl Deployment {
     }
 
     /// Starts the deployment on its own thread and returns its events, to iterate (each
-    /// `next` waits with the GIL released); call `wait()` for the report.
-    fn start(&self) -> PyResult<Events> {
-        self.launch(true)?;
+    /// `next` waits with the GIL released); call `wait()` for the report. At most `queue`
+    /// events wait to be taken (4,096 by default): beyond, the run waits for the consumer,
+    /// so none is lost; a larger queue lets a run go ahead of a slow consumer, at the cost of
+    /// the memory its events take.
+    #[pyo3(signature = (queue = QUEUE))]
+    fn start(&self, queue: usize) -> PyResult<Events> {
+        self.launch(queue, false)?;
         Ok(Events {
             queue: self.events.clone(),
             targets: self.targets.clone(),
