@@ -32,7 +32,7 @@ struct Prepared {
 fn prepare(fleet: &cdt_core::sim::FleetFile) -> Prepared {
     let dir = tempfile::tempdir().expect("tempdir");
     let plan = Plan::parse(&ten_action_plan(dir.path()).expect("plan files"), None).expect("plan");
-    let package = Package::from_path(&dir.path().join(JUMBO)).expect("package");
+    let package = Package::from_path(dir.path().join(JUMBO)).expect("package");
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     let spec = RolloutSpec::with_plan(list, package, plan);
     Prepared {
