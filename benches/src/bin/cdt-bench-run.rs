@@ -30,7 +30,7 @@ fn write(dir: &Path, targets: usize) -> Result<()> {
     let fleet = sim_fleet(targets);
     std::fs::write(dir.join("fleet.json"), serde_json::to_string(&fleet)?)?;
     std::fs::write(dir.join("plan.xml"), ten_action_plan(dir)?)?;
-    let package = Package::from_path(&dir.join(JUMBO))?;
+    let package = Package::from_path(dir.join(JUMBO))?;
     let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     std::fs::write(dir.join("list.csv"), list.to_csv())?;
     Ok(())
@@ -40,7 +40,7 @@ fn run(dir: &Path, out: &Path) -> Result<()> {
     let fleet = FleetFile::load(&dir.join("fleet.json"))?;
     let plan = Plan::load(&dir.join("plan.xml"))?;
     let list = CandidatesList::load(&dir.join("list.csv"))?;
-    let package = Package::from_path(&dir.join(JUMBO))?;
+    let package = Package::from_path(dir.join(JUMBO))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
