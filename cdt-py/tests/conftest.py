@@ -40,19 +40,7 @@ TESTFLEET = Path(
 
 # Three gateways and an HA pair behind a Management Server; the test fleet gives each host
 # its own loopback address.
-SSH_FLEET = """start = "2026-12-01T01:00:00Z"
-[management]
-name = "mgmt"
-address = "192.0.2.250"
-"""
-for _n, _gw in enumerate(["gw-1", "gw-2", "gw-3"]):
-    SSH_FLEET += f'[[gateways]]\nname = "{_gw}"\naddress = "192.0.2.{_n + 1}"\nversion = "R81.20"\n'
-SSH_FLEET += '[[clusters]]\nname = "ha"\nkind = "clusterxl_ha"\n'
-for _n, (_m, _role) in enumerate([("ha-a", "Active"), ("ha-b", "Standby")]):
-    SSH_FLEET += (
-        f'[[clusters.members]]\nname = "{_m}"\naddress = "192.0.2.{_n + 10}"\n'
-        f'version = "R81.20"\nrole = "{_role}"\n'
-    )
+SSH_FLEET = FIXTURES / "fleets/ssh-fleet.toml"
 
 
 class SshFleet:
@@ -77,34 +65,25 @@ class SshFleet:
         answer = self.process.stdout.readline().strip()
         assert answer == "ok", answer
 
-    def inventory_toml(self) -> str:
-        """The fleet's inventory, each host at its server's address."""
-        text = ""
-        for gw in ["gw-1", "gw-2", "gw-3"]:
-            text += (
-                f'[[gateways]]\nname = "{gw}"\naddress = "{self.addresses[gw]}"\n'
-                'version = "R81.20"\n'
-            )
-        text += '[[clusters]]\nname = "ha"\nkind = "clusterxl_ha"\n'
-        for m, role in [("ha-a", "Active"), ("ha-b", "Standby")]:
-            text += (
-                f'[[clusters.members]]\nname = "{m}"\naddress = "{self.addresses[m]}"\n'
-                f'version = "R81.20"\nrole = "{role}"\n'
-            )
-        return text
+    def inventory(self) -> Any:
+        """The fleet's inventory (a `cdt.Inventory`), each host at its server's address."""
+        import cdt
+
+        data = cdt.Fleet.load(SSH_FLEET).inventory().to_dict()
+        for box in data["gateways"] + [m for c in data["clusters"] for m in c["members"]]:
+            box["address"] = self.addresses[box["name"]]
+        return cdt.Inventory.from_dict(data)
 
 
 @pytest.fixture
-def testfleet(tmp_path: Path) -> Iterator[SshFleet]:
+def testfleet() -> Iterator[SshFleet]:
     """A fresh test fleet (its clock 300 times real time), stopped after the test."""
     if not Path("/usr/sbin/sshd").exists() or os.geteuid() != 0:
         pytest.skip("the SSH test fleet needs root and openssh-server")
     if not TESTFLEET.exists():
         pytest.fail(f"{TESTFLEET} is not built: run `cargo build -p cdt-testfleet`")
-    fleet_file = tmp_path / "testfleet.toml"
-    fleet_file.write_text(SSH_FLEET)
     process = subprocess.Popen(
-        [str(TESTFLEET), str(fleet_file), "--scale", "300"],
+        [str(TESTFLEET), str(SSH_FLEET), "--scale", "300"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -24,7 +24,7 @@ SCALE = 300.0
 
 def upgrade(tmp_path: Path, fleet: SshFleet) -> tuple[cdt.Inventory, cdt.CandidatesList, cdt.Plan]:
     """The test fleet's inventory, its candidates list and an R82 upgrade plan."""
-    inventory = cdt.Inventory.parse(fleet.inventory_toml(), format="toml")
+    inventory: cdt.Inventory = fleet.inventory()
     package = tmp_path / UPGRADE
     package.write_text("the upgrade package\n")
     listed, _ = cdt.generate(inventory, cdt.Package(package))

@@ -5,6 +5,8 @@ from os import PathLike
 from typing import Any, final
 
 __all__ = [
+    "Secret",
+    "SshSettings",
     "__version__",
     "Plan",
     "Step",
@@ -278,11 +280,10 @@ class Report:
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
-@final
 class Secret:
     """A secret (a password, a passphrase), kept out of every repr, log and run folder."""
 
-    def __init__(self, value: str) -> None: ...
+    def __new__(cls, value: str) -> Secret: ...
     @staticmethod
     def from_env(name: str) -> Secret: ...
     @staticmethod
@@ -292,9 +293,9 @@ class Secret:
 class SshSettings:
     """How to reach gateways over SSH."""
 
-    def __init__(
-        self,
-        user: str = "admin",
+    def __new__(
+        cls,
+        user: str = ...,
         *,
         key_file: _Path | None = None,
         passphrase: Secret | str | None = None,
@@ -303,14 +304,14 @@ class SshSettings:
         keyboard_interactive: bool = False,
         known_hosts: _Path | None = None,
         trust_on_first_use: bool = False,
-        rekey: Sequence[str] = (),
+        rekey: Sequence[str] = ...,
         port: int = 22,
-        clish: Sequence[str] = (),
+        clish: Sequence[str] = ...,
         expert_password: Secret | str | None = None,
         kept_shells: bool = False,
         connect_timeout: float = 30.0,
         relay: bool = False,
-    ) -> None: ...
+    ) -> SshSettings: ...
     @property
     def user(self) -> str: ...
     @property
@@ -326,6 +327,7 @@ class SshSettings:
         timeout: float = 60.0,
     ) -> tuple[int | None, str, str]: ...
 
+@final
 class Deployment:
     """A deployment in a run folder: on the simulated fleet, over SSH, or through a
     transport written in Python."""
@@ -355,7 +357,7 @@ class Deployment:
         ssh: SshSettings,
         management: str | None = None,
         management_address: str | None = None,
-        policy_package: str = "Standard",
+        policy_package: str = ...,
         config: Config | None = None,
         package: Package | None = None,
         settings: dict[str, Any] | None = None,
@@ -372,7 +374,7 @@ class Deployment:
         *,
         transport: Any,
         management: str | None = None,
-        policy_package: str = "Standard",
+        policy_package: str = ...,
         config: Config | None = None,
         package: Package | None = None,
         settings: dict[str, Any] | None = None,
@@ -407,7 +409,7 @@ class Deployment:
     ) -> Coroutine[Any, Any, Report]: ...
     def events_async(self) -> AsyncIterator[Event]: ...
     def wait_async(self) -> Coroutine[Any, Any, Report]: ...
-    def start(self, queue: int = 4096) -> Events: ...
+    def start(self, queue: int = ...) -> Events: ...
     def wait(self) -> Report: ...
     def cancel(self) -> None: ...
     def approve(self) -> None: ...
