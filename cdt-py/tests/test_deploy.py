@@ -236,3 +236,34 @@ def test_a_package_that_fails_on_a_gateway_fails_that_target_only(tmp_path: Path
     assert report.target("gw-02")["status"] == "succeeded"
     with pytest.raises(ValueError):
         fleet.add_fault("meteor_strike", host="gw-01")
+
+
+def test_a_run_paused_after_each_batch_starts_the_next_only_when_approved(tmp_path: Path) -> None:
+    d = prepare(tmp_path, settings={"pause_after_batch": True})
+    seen: list[str] = []
+    waited: list[float] = []
+    paused_at = 0.0
+
+    def approve_later() -> None:
+        time.sleep(0.3)
+        d.approve()
+
+    def on_event(e: cdt.Event) -> None:
+        nonlocal paused_at
+        if e.kind == "awaiting_approval":
+            paused_at = time.monotonic()
+            threading.Thread(target=approve_later).start()
+        elif e.kind == "batch_started" and paused_at:
+            waited.append(time.monotonic() - paused_at)
+        if e.kind in ("awaiting_approval", "batch_started", "batch_finished"):
+            seen.append(e.kind)
+
+    report = d.run(on_event)
+    assert report.totals["failed"] == 0, report.totals
+    assert seen == [
+        "batch_started", "batch_finished", "awaiting_approval",
+        "batch_started", "batch_finished", "awaiting_approval",
+        "batch_started", "batch_finished",
+    ]  # fmt: skip
+    # Each next batch waited for its approval, given from another thread.
+    assert len(waited) == 2 and min(waited) >= 0.25, waited
