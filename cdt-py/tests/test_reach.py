@@ -356,3 +356,32 @@ def test_a_transport_without_the_three_methods_is_refused(
 
     with pytest.raises(TypeError, match="get"):
         over(NoGet(), tmp_path, testfleet)
+
+
+def test_a_deployment_relayed_through_the_management_server_reaches_every_gateway(
+    testfleet: SshFleet, tmp_path: Path
+) -> None:
+    inventory, listed, plan = upgrade(tmp_path, testfleet)
+    d = cdt.Deployment.over_ssh(
+        tmp_path / "run",
+        inventory,
+        listed,
+        plan,
+        ssh=ssh_settings(testfleet, relay=True),
+        management="mgmt",
+        management_address=testfleet.addresses["mgmt"],
+        clock_scale=SCALE,
+    )
+    report = d.run()
+    assert report.totals["succeeded"] == 5, report.to_json()
+    check_fleet(testfleet, ALL)
+    recorded = json.loads((tmp_path / "run/run.json").read_text())
+    assert recorded["ssh"]["relay"] is True
+
+
+def test_relaying_needs_the_management_server(testfleet: SshFleet, tmp_path: Path) -> None:
+    inventory, listed, plan = upgrade(tmp_path, testfleet)
+    with pytest.raises(ValueError, match="management"):
+        cdt.Deployment.over_ssh(
+            tmp_path / "run", inventory, listed, plan, ssh=ssh_settings(testfleet, relay=True)
+        )
