@@ -385,3 +385,30 @@ def test_relaying_needs_the_management_server(testfleet: SshFleet, tmp_path: Pat
         cdt.Deployment.over_ssh(
             tmp_path / "run", inventory, listed, plan, ssh=ssh_settings(testfleet, relay=True)
         )
+
+
+def test_the_command_line_tool_sends_a_run_made_from_python_back_to_python(
+    tmp_path: Path,
+) -> None:
+    class Unused:
+        def exec(self, host: str, command: str) -> tuple[int, str, str]:
+            raise AssertionError("never run")
+
+        def put(self, host: str, local: str, remote: str) -> None:
+            raise AssertionError("never run")
+
+        def get(self, host: str, remote: str, local: str) -> None:
+            raise AssertionError("never run")
+
+    fleet = cdt.Fleet.load(Path(__file__).resolve().parents[2] / "fixtures/fleets/ssh-fleet.toml")
+    package = tmp_path / UPGRADE
+    package.write_text("the upgrade package\n")
+    listed, _ = cdt.generate(fleet.inventory(), cdt.Package(package))
+    plan = cdt.Plan([cdt.Step("install_package", path=str(package))], update_cpuse=False)
+    cdt.Deployment.over_transport(
+        tmp_path / "run", fleet.inventory(), listed, plan, transport=Unused(), management="mgmt"
+    )
+    cli = Path(__file__).resolve().parents[2] / "target/debug/cdt"
+    out = subprocess.run([str(cli), "resume", str(tmp_path / "run")], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "cdt.Deployment.resume" in out.stderr, out.stderr

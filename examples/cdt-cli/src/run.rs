@@ -223,6 +223,20 @@ fn clock(scale: f64) -> Arc<dyn Clock> {
 /// `cdt resume DIR`: finishes an interrupted run and rewrites its reports.
 pub(crate) fn resume(out: &Path, quiet: bool) -> CliResult {
     let prepared = Prepared::resume(out)?;
+    if let Some(face) = prepared
+        .info()
+        .ssh
+        .as_ref()
+        .and_then(|s| s.get("face"))
+        .and_then(serde_json::Value::as_str)
+    {
+        return Err(format!(
+            "{}: this run was made from {face}, which keeps its SSH settings or transport \
+             (never their secrets): resume it from there (in Python, cdt.Deployment.resume)",
+            out.display()
+        )
+        .into());
+    }
     let ssh: Option<crate::ssh::SshRun> = prepared
         .info()
         .ssh
