@@ -1,5 +1,6 @@
-//! Deployments in a run folder on the simulated fleet: run blocking (the GIL released), with
-//! events to a callback or an iterator; cancel and approve from another thread; resume.
+//! Deployments in a run folder, on the simulated fleet, over SSH or through a transport written
+//! in Python: run blocking (the GIL released), with events to a callback or an iterator, or
+//! under asyncio; cancel and approve from another thread; resume.
 //!
 //! The run goes on a thread of its own with its own runtime. Events reach Python through a
 //! bounded queue: a consumer that is slow holds the run back rather than losing events; one
@@ -83,7 +84,8 @@ enum State {
     Waiting,
 }
 
-/// A deployment in a run folder on the simulated fleet.
+/// A deployment in a run folder: on the simulated fleet, over SSH, or through a transport
+/// written in Python.
 #[pyclass(module = "cdt._cdt")]
 pub struct Deployment {
     dir: PathBuf,
