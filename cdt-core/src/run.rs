@@ -300,6 +300,17 @@ impl Prepared {
     }
 }
 
+/// The driver's clock for gateways reached over a transport: the wall clock, or one running
+/// `scale` times faster (for simulated gateways behind SSH, a test fleet; never for real
+/// ones).
+pub fn clock(scale: f64) -> Arc<dyn Clock> {
+    if scale == 1.0 {
+        Arc::new(crate::driver::SystemClock)
+    } else {
+        Arc::new(crate::sim::SimClock::new(jiff::Timestamp::now(), scale))
+    }
+}
+
 /// The simulated fleet of the run folder `dir`, its state kept under `dir/fleet`: a new one
 /// from `fleet` (its clock running `scale` simulated seconds per second), or, without
 /// `fleet`, the one a run left there, as it went on since.

@@ -91,14 +91,7 @@ async fn deploy_with(
         // Every gateway through the Management Server, by its address.
         let servers = fleet
             .inventory()
-            .gateways
-            .iter()
-            .chain(
-                fleet
-                    .clusters
-                    .iter()
-                    .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
-            )
+            .boxes()
             .map(|g| (g.name.clone(), g.address.to_string()))
             .collect();
         Arc::new(cdt_core::transport::RelayedConnector::new(

@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use cdt_core::driver::{Clock, Control, ControlHandle, DriverEvent, DriverSettings, SystemClock};
+use cdt_core::driver::{Clock, Control, ControlHandle, DriverEvent, DriverSettings};
 use cdt_core::model::Inventory as CoreInventory;
 use cdt_core::rollout::{RolloutSpec, Settings, Work};
-use cdt_core::run::{Finished, Prepared, RunInfo};
-use cdt_core::sim::{FleetFile, Sim, SimClock, SimConnector};
+use cdt_core::run::{Finished, Prepared, RunInfo, clock};
+use cdt_core::sim::{FleetFile, Sim, SimConnector};
 use cdt_core::transport::Connector;
 use pyo3::exceptions::{PyStopIteration, PyValueError};
 use pyo3::prelude::*;
@@ -57,16 +57,6 @@ enum Reach {
         is_async: bool,
         scale: f64,
     },
-}
-
-/// The driver's clock: real time, or `scale` times faster (for simulated gateways behind
-/// SSH; never for real ones).
-fn clock(scale: f64) -> Arc<dyn Clock> {
-    if scale == 1.0 {
-        Arc::new(SystemClock)
-    } else {
-        Arc::new(SimClock::new(jiff::Timestamp::now(), scale))
-    }
 }
 
 enum State {
@@ -121,6 +111,22 @@ impl Deployment {
             events: Arc::new(Mutex::new(None)),
             event_loop: Mutex::new(None),
         }
+    }
+
+    /// A new run in `dir` (its inputs journaled now), reaching its gateways by `reach`, the
+    /// driver's `poll` and `command_timeout` as given.
+    fn fresh(
+        py: Python<'_>,
+        dir: &std::path::Path,
+        info: RunInfo,
+        spec: RolloutSpec,
+        reach: Reach,
+        poll: Option<f64>,
+        command_timeout: Option<f64>,
+    ) -> PyResult<Deployment> {
+        let driver = driver_settings(&info, poll, command_timeout)?;
+        let prepared = py.detach(|| Prepared::fresh(dir, info, spec)).py()?;
+        Ok(Deployment::new(prepared, reach, driver))
     }
 
     /// Starts the run on its thread, its events (every one, or only `log` actions) going to
@@ -424,15 +430,13 @@ impl Deployment {
             package.as_deref(),
             settings,
         )?;
-        let info = RunInfo::for_fleet(&fleet.inner);
-        let driver = driver_settings(&info, poll, command_timeout)?;
-        let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
         let reach = Reach::Simulated {
             fleet: Some(Box::new(fleet.inner.clone())),
             scale,
             keep: keep_fleet_state,
         };
-        Ok(Deployment::new(prepared, reach, driver))
+        let info = RunInfo::for_fleet(&fleet.inner);
+        Deployment::fresh(py, &dir, info, spec, reach, poll, command_timeout)
     }
 
     /// A new deployment in the run folder `dir` over SSH with `ssh`: each gateway of
@@ -487,14 +491,11 @@ impl Deployment {
         )?;
         let pair = management.as_ref().map(|(n, a)| (n.as_str(), a.as_str()));
         let info = info_of(pair.map(|(n, _)| n), &policy_package, ssh.record(pair));
-        let driver = driver_settings(&info, poll, command_timeout)?;
-        let connector = ssh.connector(&inventory.inner, pair);
-        let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
-        Ok(Deployment::new(
-            prepared,
-            Reach::Connector { connector, scale },
-            driver,
-        ))
+        let reach = Reach::Connector {
+            connector: ssh.connector(&inventory.inner, pair),
+            scale,
+        };
+        Deployment::fresh(py, &dir, info, spec, reach, poll, command_timeout)
     }
 
     /// A new deployment in the run folder `dir` through `transport`, written in Python: any
@@ -507,9 +508,10 @@ impl Deployment {
     /// the event loop it runs on). Calls overlap, for different hosts and for one host (the
     /// Management Server serves every target's version and policy steps): a transport that
     /// cannot serve calls at once guards itself with a lock. An exception a call raises fails
-    /// that step, its text in the step's error; `ConnectionRefusedError` and `TimeoutError`
-    /// make the host unreachable, other `ConnectionError`s a lost connection (a reboot is
-    /// waited for), `cdt.errors.HostKeyError` and `AuthError` are never retried. The other
+    /// that step, its text in the step's error. As the SSH transport reports them,
+    /// `ConnectionRefusedError` and `TimeoutError` are an unreachable host, other
+    /// `ConnectionError`s a lost connection, and `cdt.errors.HostKeyError` and `AuthError` a
+    /// refused host key or credentials: the engine treats them as it treats SSH's. The other
     /// arguments as for `over_ssh`.
     #[staticmethod]
     #[pyo3(signature = (dir, inventory, candidates, plan = None, *, transport, management = None, policy_package = "Standard".to_string(), config = None, package = None, settings = None, poll = None, command_timeout = None, clock_scale = 1.0))]
@@ -545,17 +547,12 @@ impl Deployment {
             &policy_package,
             transport_record(transport)?,
         );
-        let driver = driver_settings(&info, poll, command_timeout)?;
-        let prepared = py.detach(|| Prepared::fresh(&dir, info, spec)).py()?;
-        Ok(Deployment::new(
-            prepared,
-            Reach::Python {
-                connector,
-                is_async,
-                scale,
-            },
-            driver,
-        ))
+        let reach = Reach::Python {
+            connector,
+            is_async,
+            scale,
+        };
+        Deployment::fresh(py, &dir, info, spec, reach, poll, command_timeout)
     }
 
     /// The run in the run folder `dir`, rebuilt from its journal to finish it: finished work
@@ -578,23 +575,24 @@ impl Deployment {
     ) -> PyResult<Deployment> {
         let scale = positive("clock_scale", clock_scale)?;
         let prepared = py.detach(|| Prepared::resume(&dir)).py()?;
-        let recorded = prepared.info().ssh.clone();
         let driver = driver_settings(prepared.info(), poll, command_timeout)?;
-        let by_transport = recorded
-            .as_ref()
-            .is_some_and(|r| r.get("transport").is_some());
+        let recorded = match &prepared.info().ssh {
+            None => Recorded::Simulated,
+            Some(r) if r.get("transport").is_some() => Recorded::Transport,
+            Some(r) => Recorded::Ssh(recorded_management(r)),
+        };
         let reach = match (recorded, ssh, transport) {
-            (None, None, None) => Reach::Simulated {
+            (Recorded::Simulated, None, None) => Reach::Simulated {
                 fleet: None,
                 scale: 1.0,
                 keep: true,
             },
-            (None, _, _) => {
+            (Recorded::Simulated, ..) => {
                 return Err(errors::rollout(
                     "this run was on the simulator: resume it without ssh= or transport=",
                 ));
             }
-            (Some(_), None, Some(transport)) if by_transport => {
+            (Recorded::Transport, None, Some(transport)) => {
                 let (connector, is_async) = PyConnector::new(transport)?;
                 Reach::Python {
                     connector,
@@ -602,28 +600,22 @@ impl Deployment {
                     scale,
                 }
             }
-            (Some(_), None, None) if by_transport => {
+            (Recorded::Transport, ..) => {
                 return Err(errors::rollout(
-                    "this run went through a Python transport: give transport=",
+                    "this run went through a Python transport: give transport= (not ssh=)",
                 ));
             }
-            (Some(record), Some(ssh), None) if !by_transport => {
+            (Recorded::Ssh(management), Some(ssh), None) => {
                 let inventory = inventory.ok_or_else(|| {
                     PyValueError::new_err("a run over SSH needs inventory= to be resumed")
                 })?;
-                let management = recorded_management(&record);
                 let pair = management.as_ref().map(|(n, a)| (n.as_str(), a.as_str()));
                 Reach::Connector {
                     connector: ssh.connector(&inventory.inner, pair),
                     scale,
                 }
             }
-            (Some(_), _, _) if by_transport => {
-                return Err(errors::rollout(
-                    "this run went through a Python transport: give transport=, not ssh=",
-                ));
-            }
-            (Some(_), _, _) => {
+            (Recorded::Ssh(_), ..) => {
                 return Err(errors::rollout(
                     "this run reached its gateways over SSH: give ssh= (and inventory=); \
                      secrets are not kept in a run folder",
@@ -823,6 +815,14 @@ fn transport_record(transport: &Bound<'_, PyAny>) -> PyResult<serde_json::Value>
         "face": "python",
         "transport": format!("{}.{}", class.module()?, class.qualname()?),
     }))
+}
+
+/// How a run folder says its gateways were reached.
+enum Recorded {
+    Simulated,
+    /// Over SSH, with the Management Server's name and address if it had one.
+    Ssh(Option<(String, String)>),
+    Transport,
 }
 
 /// The Management Server's name and address, as an SSH run recorded them.

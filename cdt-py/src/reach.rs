@@ -561,23 +561,27 @@ impl Session for PySession {
     }
 
     async fn put(&self, local: &Path, remote: &str) -> Result<(), TransportError> {
-        let args = [self.host.clone(), path_text(local), remote.to_string()];
-        self.connector
-            .call(
-                &self.host,
-                "put",
-                move |py| PyTuple::new(py, args),
-                |_| Ok(()),
-            )
-            .await
+        self.copy("put", path_text(local), remote.to_string()).await
     }
 
     async fn get(&self, remote: &str, local: &Path) -> Result<(), TransportError> {
-        let args = [self.host.clone(), remote.to_string(), path_text(local)];
+        self.copy("get", remote.to_string(), path_text(local)).await
+    }
+}
+
+impl PySession {
+    /// Calls the transport's `put` or `get` with the host, the source and the destination.
+    async fn copy(
+        &self,
+        method: &'static str,
+        from: String,
+        to: String,
+    ) -> Result<(), TransportError> {
+        let args = [self.host.clone(), from, to];
         self.connector
             .call(
                 &self.host,
-                "get",
+                method,
                 move |py| PyTuple::new(py, args),
                 |_| Ok(()),
             )

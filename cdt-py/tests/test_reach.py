@@ -257,15 +257,16 @@ class AsyncOpenSsh(OpenSsh):
 
 
 class FailingOn(OpenSsh):
-    """OpenSsh, except that every command to one host raises."""
+    """OpenSsh, except that every command to one host raises (a RuntimeError unless told)."""
 
-    def __init__(self, fleet: SshFleet, host: str) -> None:
+    def __init__(self, fleet: SshFleet, host: str, error: type[Exception] = RuntimeError) -> None:
         super().__init__(fleet)
         self.host = host
+        self.error = error
 
     def exec(self, host: str, command: str) -> tuple[int | None, str, str]:
         if host == self.host:
-            raise RuntimeError(f"the lab switch port of {host} is disabled")
+            raise self.error(f"the lab switch port of {host} is disabled")
         return super().exec(host, command)
 
 
@@ -412,3 +413,13 @@ def test_the_command_line_tool_sends_a_run_made_from_python_back_to_python(
     out = subprocess.run([str(cli), "resume", str(tmp_path / "run")], capture_output=True, text=True)
     assert out.returncode != 0
     assert "cdt.Deployment.resume" in out.stderr, out.stderr
+
+
+def test_a_refused_connection_raised_by_the_transport_makes_that_host_unreachable(
+    testfleet: SshFleet, tmp_path: Path
+) -> None:
+    transport = FailingOn(testfleet, "gw-2", ConnectionRefusedError)
+    d = over(transport, tmp_path, testfleet, settings={"failure_budget": {"count": 1}})
+    report = d.run()
+    assert report.target("gw-2")["status"] == "unreachable", report.target("gw-2")
+    assert [report.target(t)["status"] for t in ALL if t != "gw-2"] == ["succeeded"] * 4

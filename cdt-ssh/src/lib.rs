@@ -62,14 +62,7 @@ pub fn fleet_connector(
     target: impl Fn(&str, &str) -> Target,
 ) -> Arc<dyn Connector> {
     let gateways: BTreeMap<String, String> = inventory
-        .gateways
-        .iter()
-        .chain(
-            inventory
-                .clusters
-                .iter()
-                .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
-        )
+        .boxes()
         .map(|g| (g.name.clone(), g.address.to_string()))
         .collect();
     let mut targets = BTreeMap::new();

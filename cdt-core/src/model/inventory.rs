@@ -510,6 +510,15 @@ impl Inventory {
             .map_or_else(|| Package::from_path(PathBuf::from(path)), Ok)
     }
 
+    /// Every box: the standalone gateways, then each cluster's members.
+    pub fn boxes(&self) -> impl Iterator<Item = &Gateway> {
+        self.gateways.iter().chain(
+            self.clusters
+                .iter()
+                .flat_map(|c| c.members.iter().map(|m| &m.gateway)),
+        )
+    }
+
     /// The number of targets (standalone gateways plus cluster members).
     pub fn target_count(&self) -> usize {
         self.gateways.len() + self.clusters.iter().map(|c| c.members.len()).sum::<usize>()

@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use cdt_core::candidates::generate::{GenerateOptions, generate};
 use cdt_core::candidates::{CandidatesList, UpgradeOrder};
-use cdt_core::driver::{Clock, Control, Driver, DriverEvent, DriverSettings, SystemClock};
+use cdt_core::driver::{Clock, Control, Driver, DriverEvent, DriverSettings};
 use cdt_core::formats::plan::Plan;
 use cdt_core::gaia::steps::ManagementInfo;
 use cdt_core::model::Package;
 use cdt_core::model::inventory::InventoryFormat;
 use cdt_core::rollout::{Event, RolloutSpec, Status};
-use cdt_core::run::{Prepared, RunInfo};
+use cdt_core::run::{Prepared, RunInfo, clock};
 use cdt_core::sim::FleetFile;
 use cdt_core::transport::Connector;
 
@@ -209,15 +209,6 @@ pub(crate) fn discover(
         output.display()
     );
     Ok(())
-}
-
-/// The wall clock, or one running `scale` times faster (for simulated gateways behind SSH).
-fn clock(scale: f64) -> Arc<dyn Clock> {
-    if scale == 1.0 {
-        Arc::new(SystemClock)
-    } else {
-        Arc::new(cdt_core::sim::SimClock::new(jiff::Timestamp::now(), scale))
-    }
 }
 
 /// `cdt resume DIR`: finishes an interrupted run and rewrites its reports.
