@@ -321,3 +321,182 @@ pub fn simulated(dir: &Path, fleet: Option<&FleetFile>, scale: f64) -> Result<Si
         None => SimConnector::reopen(&state),
     }
 }
+
+/// How a run driven on a thread of its own ([`spawn`]) reaches its gateways.
+pub enum Reach {
+    /// The simulated fleet: a new one from `fleet`, or (without it) the one the run folder
+    /// keeps; its state kept in the run folder when `keep`, else in memory only. Its clock
+    /// runs `scale` simulated seconds per real second.
+    Simulated {
+        /// The fleet to start from, or `None` to reopen the run folder's.
+        fleet: Option<Box<FleetFile>>,
+        /// Simulated seconds per real second.
+        scale: f64,
+        /// Whether the fleet's state is kept under the run folder.
+        keep: bool,
+    },
+    /// Any connector (SSH, a transport of the embedding language), the driver's clock
+    /// `scale` times real time ([`clock`]).
+    Connector {
+        /// The connector.
+        connector: Arc<dyn crate::transport::Connector>,
+        /// The driver's clock speed (1 for real gateways).
+        scale: f64,
+        /// Whether the run's runtime needs sockets (a connector doing its own I/O in tokio,
+        /// as SSH does); a connector calling out to blocking code does not.
+        sockets: bool,
+    },
+}
+
+/// What [`spawn`] returns: the run's thread, and the queue its events arrive on.
+pub type Spawned = (
+    std::thread::JoinHandle<Result<Finished>>,
+    std::sync::mpsc::Receiver<DriverEvent>,
+);
+
+/// Drives `prepared` to its end on a thread of its own (with its own runtime), for the faces
+/// that do not run tokio themselves (Python, C). Events for which `keep` is true go to a
+/// bounded queue of `queue` events: a slow consumer holds the run back rather than losing
+/// events; one that drops the receiver no longer holds it.
+pub fn spawn(
+    prepared: Prepared,
+    reach: Reach,
+    settings: DriverSettings,
+    control: Control,
+    queue: usize,
+    keep: fn(&DriverEvent) -> bool,
+) -> Result<Spawned> {
+    let (to, rx) = std::sync::mpsc::sync_channel(queue.max(1));
+    let worker = std::thread::Builder::new()
+        .name("cdt-deployment".into())
+        .spawn(move || run_on_thread(prepared, reach, settings, control, to, keep))
+        .map_err(|e| Error::Rollout(format!("cannot start the run's thread: {e}")))?;
+    Ok((worker, rx))
+}
+
+fn run_on_thread(
+    prepared: Prepared,
+    reach: Reach,
+    settings: DriverSettings,
+    control: Control,
+    to: std::sync::mpsc::SyncSender<DriverEvent>,
+    keep: fn(&DriverEvent) -> bool,
+) -> Result<Finished> {
+    let mut runtime = tokio::runtime::Builder::new_current_thread();
+    if matches!(reach, Reach::Connector { sockets: true, .. }) {
+        runtime.enable_all();
+    } else {
+        runtime.enable_time();
+    }
+    let runtime = runtime
+        .build()
+        .map_err(|e| Error::Rollout(format!("cannot start the run's runtime: {e}")))?;
+    let dir = prepared.dir().to_path_buf();
+    let outcome = runtime.block_on(async move {
+        let (connector, clock): (Arc<dyn crate::transport::Connector>, Arc<dyn Clock>) =
+            match reach {
+                Reach::Simulated { fleet, scale, keep } => {
+                    let sim = match (keep, fleet) {
+                        (true, fleet) => simulated(&dir, fleet.as_deref(), scale)?,
+                        (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
+                        (false, None) => {
+                            return Err(Error::Rollout(
+                                "a resumed run needs the fleet state its run kept".into(),
+                            ));
+                        }
+                    };
+                    (Arc::new(sim.clone()), Arc::new(sim.clock()))
+                }
+                Reach::Connector {
+                    connector, scale, ..
+                } => (connector, clock(scale)),
+            };
+        let (tx, mut rx) = mpsc::channel(1024);
+        let forward = async move {
+            while let Some(event) = rx.recv().await {
+                // A full queue holds the run until the consumer takes events; a consumer
+                // that went away no longer does.
+                if keep(&event) && to.send(event).is_err() {
+                    break;
+                }
+            }
+            // The rest is drained, so the run never waits for a consumer gone.
+            while rx.recv().await.is_some() {}
+        };
+        let (finished, ()) = tokio::join!(
+            prepared.drive_with(connector, clock, settings, Some(tx), control),
+            forward
+        );
+        finished
+    });
+    // A transport call the driver gave up on (its deadline passed) may still be running on a
+    // blocking thread: the run does not wait for it.
+    runtime.shutdown_background();
+    outcome
+}
+
+/// What [`next_batch`] found in a run's event queue.
+#[derive(Debug)]
+pub enum Batch {
+    /// Events, at least one.
+    Events(Vec<DriverEvent>),
+    /// None within the wait.
+    Empty,
+    /// None, and none will come: the run has ended.
+    Closed,
+}
+
+/// Takes up to `max` events from `queue`: waits up to `wait` for the first (for ever with
+/// `None`), then takes what is there without waiting.
+pub fn next_batch(
+    queue: &std::sync::mpsc::Receiver<DriverEvent>,
+    max: usize,
+    wait: Option<std::time::Duration>,
+) -> Batch {
+    use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+    let first = match wait {
+        Some(limit) if limit.is_zero() => match queue.try_recv() {
+            Ok(e) => e,
+            Err(TryRecvError::Empty) => return Batch::Empty,
+            Err(TryRecvError::Disconnected) => return Batch::Closed,
+        },
+        Some(limit) => match queue.recv_timeout(limit) {
+            Ok(e) => e,
+            Err(RecvTimeoutError::Timeout) => return Batch::Empty,
+            Err(RecvTimeoutError::Disconnected) => return Batch::Closed,
+        },
+        None => match queue.recv() {
+            Ok(e) => e,
+            Err(_) => return Batch::Closed,
+        },
+    };
+    let mut batch = vec![first];
+    while batch.len() < max.max(1) {
+        match queue.try_recv() {
+            Ok(e) => batch.push(e),
+            Err(_) => break,
+        }
+    }
+    Batch::Events(batch)
+}
+
+/// An event as JSON for the faces of other languages: its `kind`, and `target` by name
+/// (`targets` the run's target names by number, [`Prepared::targets`]).
+pub fn event_json(event: &DriverEvent, targets: &[String]) -> serde_json::Value {
+    let mut v = match event {
+        DriverEvent::Rollout { event } => serde_json::to_value(event),
+        other => serde_json::to_value(other),
+    }
+    .unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        if let Some(kind) = map.remove("event") {
+            map.insert("kind".into(), kind);
+        }
+        if let Some(n) = map.get("target").and_then(serde_json::Value::as_u64)
+            && let Some(name) = usize::try_from(n).ok().and_then(|n| targets.get(n))
+        {
+            map.insert("target".into(), name.clone().into());
+        }
+    }
+    v
+}

@@ -7,16 +7,16 @@
 //! that stops listening (its iterator dropped, or `wait()` called) no longer holds it.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use cdt_core::driver::{Clock, Control, ControlHandle, DriverEvent, DriverSettings};
+use cdt_core::driver::{Control, ControlHandle, DriverEvent, DriverSettings};
 use cdt_core::model::Inventory as CoreInventory;
 use cdt_core::rollout::{RolloutSpec, Settings, Work};
-use cdt_core::run::{Finished, Prepared, RunInfo, clock};
-use cdt_core::sim::{FleetFile, Sim, SimConnector};
+use cdt_core::run::{self, Batch, Finished, Prepared, RunInfo};
+use cdt_core::sim::FleetFile;
 use cdt_core::transport::Connector;
 use pyo3::exceptions::{PyStopIteration, PyValueError};
 use pyo3::prelude::*;
@@ -166,14 +166,29 @@ impl Deployment {
             }
         }
         let control = lock(&self.run_control).take().unwrap_or_else(Control::none);
-        let (tx, rx) = std::sync::mpsc::sync_channel(queue.max(1));
+        let reach = match reach {
+            Reach::Simulated { fleet, scale, keep } => run::Reach::Simulated { fleet, scale, keep },
+            Reach::Connector { connector, scale } => run::Reach::Connector {
+                connector,
+                scale,
+                sockets: true,
+            },
+            Reach::Python {
+                connector, scale, ..
+            } => run::Reach::Connector {
+                connector: Arc::new(connector),
+                scale,
+                sockets: false,
+            },
+        };
+        // Without a callback only `log` actions cross to Python (for its logging).
+        let keep: fn(&DriverEvent) -> bool = if logs_only {
+            |e| matches!(e, DriverEvent::Log { .. })
+        } else {
+            |_| true
+        };
+        let (worker, rx) = run::spawn(*prepared, reach, *settings, control, queue, keep).py()?;
         *lock(&self.events) = Some(rx);
-        let sender = Forward { to: tx, logs_only };
-        let dir = self.dir.clone();
-        let worker = std::thread::Builder::new()
-            .name("cdt-deployment".into())
-            .spawn(move || run_on_thread(*prepared, &dir, reach, *settings, &sender, control))
-            .map_err(|e| errors::rollout(format!("cannot start the run's thread: {e}")))?;
         *state = State::Running(worker);
         Ok(())
     }
@@ -230,76 +245,6 @@ impl Deployment {
             targets: self.targets.clone(),
         }
     }
-}
-
-fn run_on_thread(
-    prepared: Prepared,
-    dir: &std::path::Path,
-    reach: Reach,
-    settings: DriverSettings,
-    sender: &Forward,
-    control: Control,
-) -> Outcome {
-    let mut runtime = tokio::runtime::Builder::new_current_thread();
-    // Sockets only for a connector built in Rust (SSH).
-    if matches!(reach, Reach::Connector { .. }) {
-        runtime.enable_all();
-    } else {
-        runtime.enable_time();
-    }
-    let runtime = runtime
-        .build()
-        .map_err(|e| cdt_core::Error::Rollout(format!("cannot start the run's runtime: {e}")))?;
-    let outcome = runtime.block_on(async move {
-        let (connector, clock): (Arc<dyn Connector>, Arc<dyn Clock>) = match reach {
-            Reach::Simulated { fleet, scale, keep } => {
-                let sim = match (keep, fleet) {
-                    (true, fleet) => cdt_core::run::simulated(dir, fleet.as_deref(), scale)?,
-                    (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
-                    (false, None) => {
-                        return Err(cdt_core::Error::Rollout(
-                            "a resumed run needs the fleet state its run kept".into(),
-                        ));
-                    }
-                };
-                (Arc::new(sim.clone()), Arc::new(sim.clock()))
-            }
-            Reach::Connector { connector, scale } => (connector, clock(scale)),
-            Reach::Python {
-                connector, scale, ..
-            } => (Arc::new(connector), clock(scale)),
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-        let forward = async move {
-            while let Some(event) = rx.recv().await {
-                if sender.logs_only && !matches!(event, DriverEvent::Log { .. }) {
-                    continue;
-                }
-                // A full queue holds the run until Python takes events; a consumer that went
-                // away no longer does.
-                if sender.to.send(event).is_err() {
-                    break;
-                }
-            }
-            // The rest is drained, so the run never waits for a consumer gone.
-            while rx.recv().await.is_some() {}
-        };
-        let (finished, ()) = tokio::join!(
-            prepared.drive_with(connector, clock, settings, Some(tx), control),
-            forward
-        );
-        finished
-    });
-    // A transport call the driver gave up on (its deadline passed) may still be running on a
-    // blocking thread: the run does not wait for it.
-    runtime.shutdown_background();
-    outcome
-}
-
-/// Where a run's events go: every one, or only `log` actions (for Python's logging).
-struct Forward {
-    to: SyncSender<DriverEvent>,
-    logs_only: bool,
 }
 
 /// The driver's settings for `info`'s run: its Management Server, and the waits and
@@ -848,42 +793,15 @@ fn log(logger: &Bound<'_, PyAny>, level: cdt_core::formats::config::LogLevel, me
     let _ = logger.call_method1("log", (level, message));
 }
 
-enum Batch {
-    Events(Vec<DriverEvent>),
-    Empty,
-    Closed,
-}
-
-/// Up to `max` events: waits for the first (at most `wait`, for ever when `None`), then
-/// takes what is there.
 fn next_batch(
     queue: &Mutex<Option<Receiver<DriverEvent>>>,
     max: usize,
     wait: Option<Duration>,
 ) -> Batch {
-    let guard = lock(queue);
-    let Some(rx) = guard.as_ref() else {
-        return Batch::Closed;
-    };
-    let first = match wait {
-        Some(limit) => match rx.recv_timeout(limit) {
-            Ok(e) => e,
-            Err(RecvTimeoutError::Timeout) => return Batch::Empty,
-            Err(RecvTimeoutError::Disconnected) => return Batch::Closed,
-        },
-        None => match rx.recv() {
-            Ok(e) => e,
-            Err(_) => return Batch::Closed,
-        },
-    };
-    let mut batch = vec![first];
-    while batch.len() < max {
-        match rx.try_recv() {
-            Ok(e) => batch.push(e),
-            Err(_) => break,
-        }
+    match lock(queue).as_ref() {
+        Some(rx) => run::next_batch(rx, max, wait),
+        None => Batch::Closed,
     }
-    Batch::Events(batch)
 }
 
 /// The events of a started deployment, in order; the iteration ends with the run.
@@ -960,23 +878,7 @@ pub struct Event {
 
 impl Event {
     fn json(&self) -> serde_json::Value {
-        let mut v = match &self.inner {
-            DriverEvent::Rollout { event } => serde_json::to_value(event),
-            other => serde_json::to_value(other),
-        }
-        .unwrap_or_default();
-        if let Some(map) = v.as_object_mut() {
-            if let Some(kind) = map.remove("event") {
-                map.insert("kind".into(), kind);
-            }
-            // The target by name, as everywhere in Python.
-            if let Some(n) = map.get("target").and_then(serde_json::Value::as_u64)
-                && let Some(name) = self.targets.get(n as usize)
-            {
-                map.insert("target".into(), name.clone().into());
-            }
-        }
-        v
+        run::event_json(&self.inner, &self.targets)
     }
 }
 
