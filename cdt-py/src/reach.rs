@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cdt_core::model::Inventory;
 use cdt_core::transport::{Connector, ExecOutput, Session, TransportError};
-use cdt_ssh::{Auth, HostKeyPolicy, SshConnector, Target};
+use cdt_ssh::{Auth, SshConnector};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -129,31 +129,18 @@ impl SshSettings {
         }
     }
 
-    fn settings(&self) -> cdt_ssh::SshSettings {
-        let mut s = cdt_ssh::SshSettings::new(
-            Default::default(),
-            &self.user,
-            self.auth(),
-            &self.known_hosts,
-        );
-        s.expert_password = self.expert_password.as_ref().map(|e| e.inner.clone());
-        if self.trust_on_first_use {
-            s.host_keys = HostKeyPolicy::TrustOnFirstUse;
-        }
-        s.rekey = self.rekey.iter().cloned().collect();
-        s.connect_timeout = self.connect_timeout;
-        s
-    }
-
-    fn target(&self, name: &str, address: &str, port: u16) -> Target {
-        let t = Target::new(address).with_port(port);
-        if self.clish.iter().any(|c| c == name) {
-            t.with_clish()
-        } else if self.kept_shells {
-            t.with_kept_shells()
-        } else {
-            t
-        }
+    /// These settings as the SSH transport's profile.
+    fn profile(&self) -> cdt_ssh::Profile {
+        let mut p = cdt_ssh::Profile::new(&self.user, self.auth(), &self.known_hosts);
+        p.expert_password = self.expert_password.as_ref().map(|e| e.inner.clone());
+        p.trust_on_first_use = self.trust_on_first_use;
+        p.rekey = self.rekey.clone();
+        p.port = self.port;
+        p.clish = self.clish.clone();
+        p.kept_shells = self.kept_shells;
+        p.connect_timeout = self.connect_timeout;
+        p.relay = self.relay;
+        p
     }
 
     /// The connector for `inventory`'s gateways and the Management Server `management`.
@@ -162,13 +149,7 @@ impl SshSettings {
         inventory: &Inventory,
         management: Option<(&str, &str)>,
     ) -> Arc<dyn Connector> {
-        cdt_ssh::fleet_connector(
-            self.settings(),
-            inventory,
-            management,
-            self.relay,
-            |name, address| self.target(name, address, self.port),
-        )
+        self.profile().connector(inventory, management)
     }
 
     /// What a run folder records of these settings: where secrets come from, never them.
@@ -184,19 +165,7 @@ impl SshSettings {
                 "keyboard_interactive": self.keyboard_interactive,
             }),
         };
-        serde_json::json!({
-            "face": "python",
-            "user": self.user,
-            "auth": auth,
-            "known_hosts": self.known_hosts,
-            "trust_on_first_use": self.trust_on_first_use,
-            "rekey": self.rekey,
-            "port": self.port,
-            "clish": self.clish,
-            "kept_shells": self.kept_shells,
-            "relay": self.relay,
-            "management": management.map(|(n, a)| serde_json::json!({"name": n, "address": a})),
-        })
+        self.profile().record("python", auth, management)
     }
 }
 
@@ -307,11 +276,12 @@ impl SshSettings {
         timeout: f64,
     ) -> PyResult<(Option<i32>, String, String)> {
         let timeout = seconds("timeout", timeout)?;
-        let mut settings = self.settings();
-        settings.targets.insert(
-            address.to_string(),
-            self.target(address, address, port.unwrap_or(self.port)),
-        );
+        let mut profile = self.profile();
+        profile.port = port.unwrap_or(self.port);
+        let mut settings = profile.settings();
+        settings
+            .targets
+            .insert(address.to_string(), profile.target(address, address));
         let connect_timeout = settings.connect_timeout;
         // The connector's own limit a little later, so a host that does not answer is this
         // call's timeout (a ConnectTimeout), not a refusal.

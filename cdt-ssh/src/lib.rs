@@ -81,3 +81,121 @@ pub fn fleet_connector(
         _ => ssh,
     }
 }
+
+/// How a deployment reaches its hosts over SSH, as the faces of cdt (Python, C) take it from
+/// their users: one login for every host, the `known_hosts` policy, the hosts whose login
+/// shell is clish, kept shells, and whether to relay through the Management Server.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The user to log in as.
+    pub user: String,
+    /// How to log in.
+    pub auth: Auth,
+    /// The `known_hosts` file host keys are checked against.
+    pub known_hosts: std::path::PathBuf,
+    /// Whether an unknown host's key is trusted (and recorded) on first use.
+    pub trust_on_first_use: bool,
+    /// Hosts whose changed key is accepted (and recorded).
+    pub rekey: Vec<String>,
+    /// The SSH port of every host.
+    pub port: u16,
+    /// Hosts whose login shell is clish, driven through their Expert shell over a terminal.
+    pub clish: Vec<String>,
+    /// The Expert password of the clish hosts.
+    pub expert_password: Option<secrecy::SecretString>,
+    /// Whether commands go to shells kept open on each connection.
+    pub kept_shells: bool,
+    /// How long a connection may take to open.
+    pub connect_timeout: std::time::Duration,
+    /// Whether gateways are reached through the Management Server (`cprid_util`).
+    pub relay: bool,
+}
+
+impl Profile {
+    /// A profile logging in as `user` with `auth`, host keys checked strictly against
+    /// `known_hosts`, the rest at the defaults of [`SshSettings::new`] (port 22).
+    pub fn new(user: &str, auth: Auth, known_hosts: &std::path::Path) -> Profile {
+        let defaults = SshSettings::new(Default::default(), user, auth.clone(), known_hosts);
+        Profile {
+            user: user.to_string(),
+            auth,
+            known_hosts: known_hosts.to_path_buf(),
+            trust_on_first_use: false,
+            rekey: Vec::new(),
+            port: 22,
+            clish: Vec::new(),
+            expert_password: None,
+            kept_shells: false,
+            connect_timeout: defaults.connect_timeout,
+            relay: false,
+        }
+    }
+
+    /// The transport's settings (its targets left empty).
+    pub fn settings(&self) -> SshSettings {
+        let mut s = SshSettings::new(
+            Default::default(),
+            &self.user,
+            self.auth.clone(),
+            &self.known_hosts,
+        );
+        s.expert_password = self.expert_password.clone();
+        if self.trust_on_first_use {
+            s.host_keys = HostKeyPolicy::TrustOnFirstUse;
+        }
+        s.rekey = self.rekey.iter().cloned().collect();
+        s.connect_timeout = self.connect_timeout;
+        s
+    }
+
+    /// The host `name` at `address` (the profile's port).
+    pub fn target(&self, name: &str, address: &str) -> Target {
+        let t = Target::new(address).with_port(self.port);
+        if self.clish.iter().any(|c| c == name) {
+            t.with_clish()
+        } else if self.kept_shells {
+            t.with_kept_shells()
+        } else {
+            t
+        }
+    }
+
+    /// The connector for `inventory`'s gateways and the Management Server `management` (its
+    /// name and address), relayed through it if the profile says so ([`fleet_connector`]).
+    pub fn connector(
+        &self,
+        inventory: &Inventory,
+        management: Option<(&str, &str)>,
+    ) -> Arc<dyn Connector> {
+        fleet_connector(
+            self.settings(),
+            inventory,
+            management,
+            self.relay,
+            |name, address| self.target(name, address),
+        )
+    }
+
+    /// What a run folder records of this profile (`auth` says where its secrets come from,
+    /// as the face knows it), never a secret.
+    pub fn record(
+        &self,
+        face: &str,
+        auth: serde_json::Value,
+        management: Option<(&str, &str)>,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "face": face,
+            "user": self.user,
+            "auth": auth,
+            "known_hosts": self.known_hosts,
+            "trust_on_first_use": self.trust_on_first_use,
+            "rekey": self.rekey,
+            "port": self.port,
+            "clish": self.clish,
+            "kept_shells": self.kept_shells,
+            "relay": self.relay,
+            "management": management.map(|(n, a)| serde_json::json!({"name": n, "address": a})),
+        })
+    }
+}
