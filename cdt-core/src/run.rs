@@ -108,6 +108,30 @@ impl RunInfo {
             ..DriverSettings::default()
         }
     }
+
+    /// Like [`RunInfo::driver_settings`], with how often steps poll a waiting gateway
+    /// (`poll`) and how long a command may take (`command_timeout`), in seconds of the
+    /// driver's clock, when given. Refused (with the setting's name) unless positive.
+    pub fn driver_settings_with(
+        &self,
+        poll: Option<f64>,
+        command_timeout: Option<f64>,
+    ) -> std::result::Result<DriverSettings, String> {
+        let duration = |name: &str, secs: f64| {
+            jiff::SignedDuration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| d.is_positive())
+                .ok_or_else(|| format!("{name} must be a positive number of seconds"))
+        };
+        let mut settings = self.driver_settings();
+        if let Some(poll) = poll {
+            settings.waits.poll = duration("poll", poll)?;
+        }
+        if let Some(t) = command_timeout {
+            settings.command_timeout = duration("command_timeout", t)?;
+        }
+        Ok(settings)
+    }
 }
 
 enum Job {

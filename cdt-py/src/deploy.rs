@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use cdt_core::driver::{Control, ControlHandle, DriverEvent, DriverSettings};
 use cdt_core::model::Inventory as CoreInventory;
-use cdt_core::rollout::{RolloutSpec, Settings, Work};
+use cdt_core::rollout::{RolloutSpec, Settings};
 use cdt_core::run::{self, Batch, Finished, Prepared, RunInfo};
 use cdt_core::sim::FleetFile;
 use cdt_core::transport::Connector;
@@ -254,20 +254,8 @@ fn driver_settings(
     poll: Option<f64>,
     command_timeout: Option<f64>,
 ) -> PyResult<DriverSettings> {
-    let duration = |name: &str, secs: f64| {
-        jiff::SignedDuration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| d.is_positive())
-            .ok_or_else(|| PyValueError::new_err(format!("{name} must be a positive number")))
-    };
-    let mut settings = info.driver_settings();
-    if let Some(poll) = poll {
-        settings.waits.poll = duration("poll", poll)?;
-    }
-    if let Some(t) = command_timeout {
-        settings.command_timeout = duration("command_timeout", t)?;
-    }
-    Ok(settings)
+    info.driver_settings_with(poll, command_timeout)
+        .map_err(PyValueError::new_err)
 }
 
 fn positive(name: &str, value: f64) -> PyResult<f64> {
@@ -298,42 +286,20 @@ fn spec_of(
     package: Option<&Package>,
     settings: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<RolloutSpec> {
-    let work = match (config, plan) {
-        (Some(c), plan) => Work::from_config(&c.inner, plan.map(|p| p.inner.clone())).py()?,
-        (None, Some(p)) => Work::Plan {
-            plan: p.inner.clone(),
-            cpuse_agent: None,
-        },
-        (None, None) => {
-            return Err(PyValueError::new_err(
-                "give a plan, or a configuration (Basic Mode, or with a plan)",
-            ));
-        }
-    };
-    let package = match package {
-        Some(p) => p.inner.clone(),
-        None => {
-            let path = match &work {
-                Work::Plan { plan, .. } => plan.first_package().map(std::path::Path::to_path_buf),
-                Work::Basic(b) => Some(b.package.clone()),
-            };
-            let path = path.ok_or_else(|| {
-                PyValueError::new_err("the plan installs no package: give package=")
-            })?;
-            inventory.resolve_package(&path).py()?
-        }
-    };
     let settings = match settings {
         Some(s) => serde_json::from_str::<Settings>(&convert::py_to_json_text(s)?)
             .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?,
         None => Settings::default(),
     };
-    Ok(RolloutSpec {
-        list: candidates.inner.clone(),
-        package,
-        work,
+    RolloutSpec::build(
+        inventory,
+        candidates.inner.clone(),
+        plan.map(|p| p.inner.clone()),
+        config.map(|c| &c.inner),
+        package.map(|p| p.inner.clone()),
         settings,
-    })
+    )
+    .py()
 }
 
 #[pymethods]
@@ -524,7 +490,7 @@ impl Deployment {
         let recorded = match &prepared.info().ssh {
             None => Recorded::Simulated,
             Some(r) if r.get("transport").is_some() => Recorded::Transport,
-            Some(r) => Recorded::Ssh(recorded_management(r)),
+            Some(r) => Recorded::Ssh(cdt_ssh::Profile::recorded_management(r)),
         };
         let reach = match (recorded, ssh, transport) {
             (Recorded::Simulated, None, None) => Reach::Simulated {
@@ -771,13 +737,6 @@ enum Recorded {
 }
 
 /// The Management Server's name and address, as an SSH run recorded them.
-fn recorded_management(record: &serde_json::Value) -> Option<(String, String)> {
-    let m = record.get("management")?;
-    Some((
-        m.get("name")?.as_str()?.to_string(),
-        m.get("address")?.as_str()?.to_string(),
-    ))
-}
 
 /// Passes a plan's `log` action to Python's logging (logger `cdt`).
 fn log(logger: &Bound<'_, PyAny>, level: cdt_core::formats::config::LogLevel, message: &str) {

@@ -198,4 +198,13 @@ impl Profile {
             "management": management.map(|(n, a)| serde_json::json!({"name": n, "address": a})),
         })
     }
+
+    /// The Management Server (name and address) a [`Profile::record`] names, if any.
+    pub fn recorded_management(record: &serde_json::Value) -> Option<(String, String)> {
+        let m = record.get("management")?;
+        Some((
+            m.get("name")?.as_str()?.to_string(),
+            m.get("address")?.as_str()?.to_string(),
+        ))
+    }
 }

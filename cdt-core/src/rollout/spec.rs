@@ -224,6 +224,51 @@ impl RolloutSpec {
             settings: Settings::default(),
         }
     }
+
+    /// The run the faces of cdt build from what their users give: `list` with a `plan`
+    /// (Advanced Mode) or a `config` (Basic Mode, or Advanced with `plan`), for `package`,
+    /// or, without it, the first package the plan (or the Basic-mode configuration) installs,
+    /// looked up in `inventory`'s packages.
+    pub fn build(
+        inventory: &crate::model::Inventory,
+        list: CandidatesList,
+        plan: Option<Plan>,
+        config: Option<&PrimaryConfig>,
+        package: Option<Package>,
+        settings: Settings,
+    ) -> Result<RolloutSpec> {
+        let work = match (config, plan) {
+            (Some(c), plan) => Work::from_config(c, plan)?,
+            (None, Some(plan)) => Work::Plan {
+                plan,
+                cpuse_agent: None,
+            },
+            (None, None) => {
+                return Err(Error::Rollout(
+                    "give a plan, or a configuration (Basic Mode, or with a plan)".into(),
+                ));
+            }
+        };
+        let package = match package {
+            Some(p) => p,
+            None => {
+                let path = match &work {
+                    Work::Plan { plan, .. } => plan.first_package().map(std::path::Path::to_path_buf),
+                    Work::Basic(b) => Some(b.package.clone()),
+                };
+                let path = path.ok_or_else(|| {
+                    Error::Rollout("the plan installs no package: give the package".into())
+                })?;
+                inventory.resolve_package(&path)?
+            }
+        };
+        Ok(RolloutSpec {
+            list,
+            package,
+            work,
+            settings,
+        })
+    }
 }
 
 /// One entry of a target's program.
