@@ -389,6 +389,27 @@ pub unsafe extern "C" fn cdt_candidates_generate(
     call(|| {
         args::out(out, "out")?;
         let inv = &args::handle(inventory, "inventory")?.inner;
+        let names = |s: &str| -> Vec<String> {
+            s.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let filter = match (
+            args::opt_text(exclude, "exclude")?,
+            args::opt_text(include_only, "include_only")?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::new(
+                    CDT_ERR_ARGUMENT,
+                    "give exclude or include_only, not both",
+                ));
+            }
+            (Some(n), None) => Some(ObjectFilter::from_names(names(n), FilterMode::Exclude)),
+            (None, Some(n)) => Some(ObjectFilter::from_names(names(n), FilterMode::IncludeOnly)),
+            (None, None) => None,
+        };
         let package = args::opt_text(package, "package")?;
         let plan = plan.as_ref().map(|p| &p.inner);
         let config = config.as_ref().map(|c| &c.inner);
@@ -412,27 +433,7 @@ pub unsafe extern "C" fn cdt_candidates_generate(
                 "the plan or configuration names no package to install",
             )
         })?;
-        let names = |s: &str| -> Vec<String> {
-            s.split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        options.filter = match (
-            args::opt_text(exclude, "exclude")?,
-            args::opt_text(include_only, "include_only")?,
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(Failure::new(
-                    CDT_ERR_ARGUMENT,
-                    "give exclude or include_only, not both",
-                ));
-            }
-            (Some(n), None) => Some(ObjectFilter::from_names(names(n), FilterMode::Exclude)),
-            (None, Some(n)) => Some(ObjectFilter::from_names(names(n), FilterMode::IncludeOnly)),
-            (None, None) => None,
-        };
+        options.filter = filter;
         let generated = generate(inv, &package, &options);
         if !unmatched.is_null() {
             args::give_string(
