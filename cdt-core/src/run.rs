@@ -417,24 +417,24 @@ fn run_on_thread(
         .map_err(|e| Error::Rollout(format!("cannot start the run's runtime: {e}")))?;
     let dir = prepared.dir().to_path_buf();
     let outcome = runtime.block_on(async move {
-        let (connector, clock): (Arc<dyn crate::transport::Connector>, Arc<dyn Clock>) =
-            match reach {
-                Reach::Simulated { fleet, scale, keep } => {
-                    let sim = match (keep, fleet) {
-                        (true, fleet) => simulated(&dir, fleet.as_deref(), scale)?,
-                        (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
-                        (false, None) => {
-                            return Err(Error::Rollout(
-                                "a resumed run needs the fleet state its run kept".into(),
-                            ));
-                        }
-                    };
-                    (Arc::new(sim.clone()), Arc::new(sim.clock()))
-                }
-                Reach::Connector {
-                    connector, scale, ..
-                } => (connector, clock(scale)),
-            };
+        let (connector, clock): (Arc<dyn crate::transport::Connector>, Arc<dyn Clock>) = match reach
+        {
+            Reach::Simulated { fleet, scale, keep } => {
+                let sim = match (keep, fleet) {
+                    (true, fleet) => simulated(&dir, fleet.as_deref(), scale)?,
+                    (false, Some(fleet)) => SimConnector::new(Sim::new(&fleet), scale),
+                    (false, None) => {
+                        return Err(Error::Rollout(
+                            "a resumed run needs the fleet state its run kept".into(),
+                        ));
+                    }
+                };
+                (Arc::new(sim.clone()), Arc::new(sim.clock()))
+            }
+            Reach::Connector {
+                connector, scale, ..
+            } => (connector, clock(scale)),
+        };
         let (tx, mut rx) = mpsc::channel(1024);
         let forward = async move {
             while let Some(event) = rx.recv().await {

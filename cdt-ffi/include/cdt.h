@@ -114,6 +114,42 @@ typedef enum {
 } cdt_status;
 
 /**
+ * What a transport's call reports: `CDT_TRANSPORT_OK`, or why it failed. The engine treats
+ * each failure as it treats SSH's: an unreachable host may be rebooting, a refused host key
+ * or login is never retried.
+ */
+typedef enum {
+  /**
+   * The call ran (a command's own exit status is in the reply).
+   */
+  CDT_TRANSPORT_OK = 0,
+  /**
+   * The host does not answer (connection refused or timed out, host down or rebooting).
+   */
+  CDT_TRANSPORT_UNREACHABLE = 1,
+  /**
+   * The connection was lost during the call.
+   */
+  CDT_TRANSPORT_CONNECTION_LOST = 2,
+  /**
+   * The host's key is not trusted.
+   */
+  CDT_TRANSPORT_HOST_KEY = 3,
+  /**
+   * The host refused the credentials.
+   */
+  CDT_TRANSPORT_AUTH = 4,
+  /**
+   * A file could not be copied.
+   */
+  CDT_TRANSPORT_TRANSFER = 5,
+  /**
+   * Anything else.
+   */
+  CDT_TRANSPORT_OTHER = 6,
+} cdt_transport_status;
+
+/**
  * A candidates list (CDT's CSV).
  */
 typedef struct cdt_candidates cdt_candidates;
@@ -809,9 +845,35 @@ size_t cdt_candidates_rows(const cdt_candidates *list);
 cdt_status cdt_candidates_counts(const cdt_candidates *list, cdt_counts *out);
 
 /**
+ * Sets the `Upgrade Order` of the row of `object_name`: a batch number (`"1"`, `"2"`, ...)
+ * or `"-"` to exclude it, as an operator edits the file. The list's rules are checked when
+ * it is validated against the generated one ([`cdt_candidates_validate_edit`]).
+ * `CDT_ERR_ARGUMENT` for an unknown object or order.
+ */
+cdt_status cdt_candidates_set_order(cdt_candidates *list,
+                                    const char *object_name,
+                                    const char *order);
+
+/**
  * Releases a candidates list (NULL accepted).
  */
 void cdt_candidates_free(cdt_candidates *list);
+
+/**
+ * Writes the fleet's initial state and clock (`scale` simulated seconds per real second)
+ * into the folder `dir`, where the Gaia emulator (`cdt-gaia`, the command a test fleet's
+ * SSH servers run) and [`cdt_fleet_state_json`] find them: for a transport of one's own
+ * over simulated gateways.
+ */
+cdt_status cdt_fleet_write_state(const cdt_fleet *fleet, const char *dir, double scale);
+
+/**
+ * The ground truth of a simulated fleet whose state is kept in `dir` (a run folder's
+ * `fleet/`, or a folder [`cdt_fleet_write_state`] wrote) as JSON: `record` (when each box
+ * and cluster was out of service, every install delivered) and `installed` (each box's
+ * version). A new string in `*out`, its length in `*len` (may be NULL).
+ */
+cdt_status cdt_fleet_state_json(const char *dir, char **out, size_t *len);
 
 /**
  * New SSH settings logging in as `user`, host keys checked strictly against `known_hosts`

@@ -546,8 +546,81 @@ pub unsafe extern "C" fn cdt_candidates_counts(
     })
 }
 
+/// Sets the `Upgrade Order` of the row of `object_name`: a batch number (`"1"`, `"2"`, ...)
+/// or `"-"` to exclude it, as an operator edits the file. The list's rules are checked when
+/// it is validated against the generated one ([`cdt_candidates_validate_edit`]).
+/// `CDT_ERR_ARGUMENT` for an unknown object or order.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cdt_candidates_set_order(
+    list: *mut cdt_candidates,
+    object_name: *const c_char,
+    order: *const c_char,
+) -> cdt_status {
+    call(|| {
+        let list = args::handle_mut(list, "list")?;
+        let name = args::text(object_name, "object_name")?;
+        let text = args::text(order, "order")?;
+        let order = text
+            .parse::<candidates::UpgradeOrder>()
+            .map_err(|e| Failure::new(CDT_ERR_ARGUMENT, format!("upgrade order {text:?}: {e}")))?;
+        let row = list
+            .inner
+            .rows
+            .iter_mut()
+            .find(|r| r.object_name == name)
+            .ok_or_else(|| Failure::new(CDT_ERR_ARGUMENT, format!("no row for {name:?}")))?;
+        row.order = order;
+        Ok(())
+    })
+}
+
 /// Releases a candidates list (NULL accepted).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_candidates_free(list: *mut cdt_candidates) {
     args::free(list);
+}
+
+/// Writes the fleet's initial state and clock (`scale` simulated seconds per real second)
+/// into the folder `dir`, where the Gaia emulator (`cdt-gaia`, the command a test fleet's
+/// SSH servers run) and [`cdt_fleet_state_json`] find them: for a transport of one's own
+/// over simulated gateways.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cdt_fleet_write_state(
+    fleet: *const cdt_fleet,
+    dir: *const c_char,
+    scale: f64,
+) -> cdt_status {
+    call(|| {
+        let fleet = &args::handle(fleet, "fleet")?.inner;
+        let dir = args::path(dir, "dir")?;
+        let scale = args::positive(scale, "scale")?;
+        cdt_core::sim::SimConnector::new(cdt_core::sim::Sim::new(fleet), scale)
+            .keep_state_in(&dir)?;
+        Ok(())
+    })
+}
+
+/// The ground truth of a simulated fleet whose state is kept in `dir` (a run folder's
+/// `fleet/`, or a folder [`cdt_fleet_write_state`] wrote) as JSON: `record` (when each box
+/// and cluster was out of service, every install delivered) and `installed` (each box's
+/// version). A new string in `*out`, its length in `*len` (may be NULL).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cdt_fleet_state_json(
+    dir: *const c_char,
+    out: *mut *mut c_char,
+    len: *mut usize,
+) -> cdt_status {
+    call(|| {
+        args::out(out, "out")?;
+        let sim = cdt_core::sim::Sim::load(&args::path(dir, "dir")?)?;
+        let installed: serde_json::Map<String, serde_json::Value> = sim
+            .hosts()
+            .filter_map(|h| {
+                sim.installed(h)
+                    .map(|v| (h.to_string(), v.to_string().into()))
+            })
+            .collect();
+        let json = serde_json::json!({"record": sim.record(), "installed": installed});
+        args::give_string(json.to_string(), out, len)
+    })
 }

@@ -326,6 +326,18 @@ impl Driver {
         let recheck: std::collections::HashSet<ActionId> = resumed.iter().map(|a| a.id).collect();
         let mut pending = resumed;
         let mut failure: Option<Error> = None;
+        // A cancel given before the run began: nothing starts (journaled first, so a
+        // resumed run replays it the same way).
+        if *control.cancel.borrow_and_update() {
+            cancelled = true;
+            let now = clock.now();
+            if let Some(j) = journal.as_deref_mut()
+                && let Err(e) = j.cancel(now)
+            {
+                return Err((rollout.totals(), e));
+            }
+            rollout.cancel(now);
+        }
         if !started {
             let now = clock.now();
             if let Some(j) = journal.as_deref_mut()

@@ -253,7 +253,9 @@ impl RolloutSpec {
             Some(p) => p,
             None => {
                 let path = match &work {
-                    Work::Plan { plan, .. } => plan.first_package().map(std::path::Path::to_path_buf),
+                    Work::Plan { plan, .. } => {
+                        plan.first_package().map(std::path::Path::to_path_buf)
+                    }
                     Work::Basic(b) => Some(b.package.clone()),
                 };
                 let path = path.ok_or_else(|| {

@@ -45,14 +45,27 @@ static void check_status_report(cdt_status got, cdt_status expected, const char 
 
 #define CHECK_OK(call, detail) CHECK_STATUS(call, CDT_OK, detail)
 
+/* Runs one test function, printing its name and how long it took. */
+#include <time.h>
+#define RUN(test)                                                                              \
+    do {                                                                                       \
+        struct timespec run_t0, run_t1;                                                        \
+        clock_gettime(CLOCK_MONOTONIC, &run_t0);                                               \
+        int run_failed_before = checks_failed;                                                 \
+        test();                                                                                \
+        clock_gettime(CLOCK_MONOTONIC, &run_t1);                                               \
+        printf("%s %s (%.2f s)\n", checks_failed == run_failed_before ? "ok    " : "FAILED", #test, \
+               (double)(run_t1.tv_sec - run_t0.tv_sec) + (double)(run_t1.tv_nsec - run_t0.tv_nsec) / 1e9); \
+    } while (0)
+
 /* Prints the summary line and gives the exit status. */
-static int checks_end(void) {
+static inline int checks_end(void) {
     printf("%d passed, %d failed\n", checks_passed, checks_failed);
     return checks_failed == 0 ? 0 : 1;
 }
 
 /* `a` and `b` joined with a slash, in `out` of `size` bytes. */
-static const char *join(char *out, size_t size, const char *a, const char *b) {
+static inline const char *join(char *out, size_t size, const char *a, const char *b) {
     snprintf(out, size, "%s/%s", a, b);
     return out;
 }

@@ -110,6 +110,11 @@ static void bad_files(const char *folder, loader load, int by_column) {
 }
 
 /* The operator's edits of generated.csv, each verdict as the table says. */
+static void bad_plans(void) { bad_files("plans/bad", load_plan, 1); }
+static void bad_configs(void) { bad_files("configs/bad", load_config, 1); }
+static void bad_inventories(void) { bad_files("inventories/bad", load_inventory, 0); }
+static void bad_lists(void) { bad_files("candidates/bad", load_candidates, 0); }
+
 static void edits(void) {
     char dir[1024], path[1200], line[2048];
     join(dir, sizeof dir, fixtures, "candidates/edits");
@@ -299,13 +304,13 @@ int main(int argc, char **argv) {
     }
     fixtures = argv[1];
     work = argv[2];
-    bad_files("plans/bad", load_plan, 1);
-    bad_files("configs/bad", load_config, 1);
-    bad_files("inventories/bad", load_inventory, 0);
-    bad_files("candidates/bad", load_candidates, 0);
-    edits();
-    round_trips();
-    fleets();
-    bad_arguments();
+    RUN(bad_plans);
+    RUN(bad_configs);
+    RUN(bad_inventories);
+    RUN(bad_lists);
+    RUN(edits);
+    RUN(round_trips);
+    RUN(fleets);
+    RUN(bad_arguments);
     return checks_end();
 }
