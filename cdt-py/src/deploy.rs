@@ -736,8 +736,6 @@ enum Recorded {
     Transport,
 }
 
-/// The Management Server's name and address, as an SSH run recorded them.
-
 /// Passes a plan's `log` action to Python's logging (logger `cdt`).
 fn log(logger: &Bound<'_, PyAny>, level: cdt_core::formats::config::LogLevel, message: &str) {
     use cdt_core::formats::config::LogLevel;
