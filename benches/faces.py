@@ -2,13 +2,15 @@
 
 The engine benchmark's run (10,000 targets, the ten-action plan, the simulator in memory,
 the driver polling every millisecond, a run folder with its journal and reports) is made
-by Rust (`cdt-bench-run run`) and from Python (`cdt.Deployment.simulated`), alternating,
-`--rounds` times each; both time from preparing the run to its end, the files already
-loaded. Then it measures how fast Python iterates a run's events (each `kind` read): as the
+by Rust (`cdt-bench-run run`), from Python (`cdt.Deployment.simulated`) and from C
+(`benches/c/bench-run.c`, through the C API), in turns, `--rounds` times each; each times from
+preparing the run to its end, the files already loaded. Then it measures how fast Python iterates a run's events (each `kind` read): as the
 run goes (the engine's pace, the consumer thread's own CPU time per event), and from a run
 done first with its events queued (Python's iteration alone).
 
-    cargo build --release -p cdt-benches --bin cdt-bench-run
+    cargo build --release -p cdt-benches --bin cdt-bench-run && cargo build --release -p cdt-ffi
+    gcc -O2 -std=c11 -Icdt-ffi/include benches/c/bench-run.c target/release/libcdt.a \
+        -lpthread -ldl -lm -o target/release/cdt-bench-c
     (cd cdt-py && maturin build --release --out ../target/wheels-release)
     pip install target/wheels-release/cdt-*.whl
     python benches/faces.py [--targets 10000] [--rounds 5]
@@ -30,12 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 JUMBO = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz"
 
 
-def rust_run(runner: Path, inputs: Path, out: Path) -> float:
-    line = subprocess.run(
-        [str(runner), "run", str(inputs), str(out)], check=True, capture_output=True, text=True
-    ).stdout
+def native_run(name: str, command: list[str]) -> float:
+    """A run by the Rust or the C runner, which prints `SECONDS s, N succeeded`."""
+    line = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     seconds, _, rest = line.partition(" s, ")
-    print(f"  rust:   {float(seconds):7.3f} s ({rest.strip()})", flush=True)
+    print(f"  {name + ':':7} {float(seconds):7.3f} s ({rest.strip()})", flush=True)
     return float(seconds)
 
 
@@ -72,28 +73,31 @@ def main() -> int:
     parser.add_argument("--targets", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rust", type=Path, default=ROOT / "target/release/cdt-bench-run")
+    parser.add_argument("--c", type=Path, default=ROOT / "target/release/cdt-bench-c")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cdt-faces-") as tmp:
         work = Path(tmp)
         folder = work / "inputs"
         subprocess.run([str(args.rust), "write", str(folder), str(args.targets)], check=True)
         inputs = Inputs(folder)
-        rust, python = [], []
+        times: dict[str, list[float]] = {"rust": [], "python": [], "c": []}
+        faces = ["rust", "python"] + (["c"] if args.c.exists() else [])
         for r in range(args.rounds):
             print(f"round {r + 1}", flush=True)
-            # Alternate who goes first, so neither always runs on a warmer machine.
-            order = [("rust", rust), ("python", python)]
-            for name, times in order if r % 2 == 0 else order[::-1]:
+            # Rotate who goes first, so no face always runs on a warmer machine.
+            for name in faces[r % len(faces):] + faces[: r % len(faces)]:
                 out = work / f"{name}-{r}"
                 if name == "rust":
-                    times.append(rust_run(args.rust, folder, out))
+                    t = native_run("rust", [str(args.rust), "run", str(folder), str(out)])
+                elif name == "c":
+                    t = native_run("c", [str(args.c), str(folder), str(out)])
                 else:
-                    times.append(python_run(inputs, out))
-        rust_median, python_median = statistics.median(rust), statistics.median(python)
-        print(
-            f"whole run, {args.targets} targets, median of {args.rounds}: rust {rust_median:.3f} s, "
-            f"python {python_median:.3f} s, python/rust {python_median / rust_median:.3f}x"
-        )
+                    t = python_run(inputs, out)
+                times[name].append(t)
+        median = {name: statistics.median(times[name]) for name in faces}
+        summary = ", ".join(f"{name} {median[name]:.3f} s" for name in faces)
+        ratios = ", ".join(f"{name}/rust {median[name] / median['rust']:.3f}x" for name in faces[1:])
+        print(f"whole run, {args.targets} targets, median of {args.rounds}: {summary}; {ratios}")
 
         # Events: the same run, every event taken in Python as the run goes.
         d = inputs.deployment(work / "events-live")

@@ -2,8 +2,11 @@
 //! [`TestFleet`] for a fleet file and serves it until its standard input ends.
 //!
 //! ```text
-//! cdt-testfleet FLEET.toml [--scale S] [--clish HOST]... [--passwords]
+//! cdt-testfleet FLEET.toml [--scale S] [--clish HOST]... [--passwords] [--inventory PATH]
 //! ```
+//!
+//! With `--inventory`, the fleet's inventory is written to `PATH` (JSON) first, each box at
+//! its server's address, for suites that would rather load a file than edit the JSON below.
 //!
 //! Once every server is up it prints one line of JSON on standard output: `user`,
 //! `client_key`, `known_hosts`, `state` (the shared fleet state folder, for `Sim::load`),
@@ -26,7 +29,9 @@ use cdt_core::sim::FleetFile;
 use cdt_testfleet::{EXPERT_PASSWORD, Options, TestFleet, USER};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cdt-testfleet FLEET.toml [--scale S] [--clish HOST]... [--passwords]");
+    eprintln!(
+        "usage: cdt-testfleet FLEET.toml [--scale S] [--clish HOST]... [--passwords] [--inventory PATH]"
+    );
     ExitCode::from(2)
 }
 
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let mut fleet_path = None;
     let mut scale = 60.0;
     let mut options = Options::default();
+    let mut inventory_path = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--scale" => match args.next().and_then(|s| s.parse::<f64>().ok()) {
@@ -46,6 +52,10 @@ fn main() -> ExitCode {
                 None => return usage(),
             },
             "--passwords" => options.passwords = true,
+            "--inventory" => match args.next() {
+                Some(path) => inventory_path = Some(path),
+                None => return usage(),
+            },
             _ if fleet_path.is_none() && !arg.starts_with('-') => fleet_path = Some(arg),
             _ => return usage(),
         }
@@ -67,8 +77,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let hosts: serde_json::Map<String, serde_json::Value> = testfleet
-        .addresses()
+    let addresses = testfleet.addresses();
+    if let Some(path) = &inventory_path {
+        let mut inventory = fleet.inventory();
+        for g in inventory.gateways.iter_mut().chain(
+            inventory
+                .clusters
+                .iter_mut()
+                .flat_map(|c| c.members.iter_mut().map(|m| &mut m.gateway)),
+        ) {
+            if let Some(a) = addresses.get(&g.name) {
+                g.address = a.ip();
+            }
+        }
+        if let Err(e) = std::fs::write(path, inventory.to_json()) {
+            eprintln!("cdt-testfleet: {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let hosts: serde_json::Map<String, serde_json::Value> = addresses
         .into_iter()
         .map(|(name, a)| {
             (
