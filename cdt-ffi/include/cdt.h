@@ -11,8 +11,16 @@
  * - Strings given are NUL-terminated UTF-8 (checked); strings returned are UTF-8, with their
  *   length, and released by cdt_string_free() unless documented as borrowed.
  * - No function lets a Rust panic cross into C: a panic is CDT_ERR_PANIC.
- * - Thread safety is stated for every function. Unless a function says otherwise, a handle
- *   may be used from any thread, but not from two threads at once.
+ * - Threads: the last error is the calling thread's own. A handle may be used from any
+ *   thread. Files, fleets, inventories, lists, options, SSH settings and reports may be read
+ *   (functions taking a const pointer) from several threads at once, but not while one
+ *   thread changes them (a non-const pointer) or frees them. Every cdt_deployment_*
+ *   function may be called from several threads at once on the same deployment (one runs
+ *   or polls it while others cancel or approve it), except cdt_deployment_free, which must
+ *   be the last call on it. Events and replies are used by one thread at a time. A
+ *   transport's functions are called from several threads at once (see cdt_transport).
+ * - Functions that return a value rather than a status (counts, borrowed strings) never
+ *   fail and leave the last error as it was; NULL gives 0, "" or NULL.
  */
 
 #ifndef CDT_H

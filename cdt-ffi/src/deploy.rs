@@ -24,7 +24,7 @@ use cdt_core::run::{self, Batch, Finished, Prepared, Reach, RunInfo};
 
 use crate::args;
 use crate::cdt_status::{self, CDT_ERR_ARGUMENT, CDT_ERR_STATE};
-use crate::error::{Failure, Result, call, call_or};
+use crate::error::{Failure, Result, call, guard};
 use crate::files::{cdt_candidates, cdt_config, cdt_fleet, cdt_inventory, cdt_plan};
 use crate::ssh::cdt_ssh;
 use crate::transport::{CConnector, cdt_transport};
@@ -781,9 +781,8 @@ pub unsafe extern "C" fn cdt_deployment_approve(deployment: *const cdt_deploymen
 /// Whether the deployment's run has ended (false for NULL, or one not started).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_deployment_finished(deployment: *const cdt_deployment) -> bool {
-    call_or(false, || {
-        let d = args::handle(deployment, "deployment")?;
-        Ok(match &*lock(&d.state) {
+    guard(false, || {
+        deployment.as_ref().is_some_and(|d| match &*lock(&d.state) {
             State::Done(_) => true,
             State::Running(worker) => worker.is_finished(),
             State::Ready { .. } | State::Busy => false,
@@ -794,13 +793,13 @@ pub unsafe extern "C" fn cdt_deployment_finished(deployment: *const cdt_deployme
 /// How many targets the deployment has (0 for NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_deployment_targets(deployment: *const cdt_deployment) -> usize {
-    deployment.as_ref().map_or(0, |d| d.targets.len())
+    guard(0, || deployment.as_ref().map_or(0, |d| d.targets.len()))
 }
 
 /// How many steps a resumed deployment checks again before going on (0 for a new one).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_deployment_in_flight(deployment: *const cdt_deployment) -> usize {
-    deployment.as_ref().map_or(0, |d| d.in_flight)
+    guard(0, || deployment.as_ref().map_or(0, |d| d.in_flight))
 }
 
 /// The run folder, borrowed from the deployment (valid until it is freed); NULL for NULL.
@@ -838,27 +837,33 @@ pub unsafe extern "C" fn cdt_deployment_free(deployment: *mut cdt_deployment) {
 /// from the event; "" for NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_event_kind(event: *const cdt_event) -> *const c_char {
-    event.as_ref().map_or(c"".as_ptr(), |e| e.kind.as_ptr())
+    guard(c"".as_ptr(), || {
+        event.as_ref().map_or(c"".as_ptr(), |e| e.kind.as_ptr())
+    })
 }
 
 /// The event's target by name, borrowed from the event; NULL when it concerns no target.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_event_target(event: *const cdt_event) -> *const c_char {
-    event
-        .as_ref()
-        .and_then(|e| e.target.as_ref())
-        .map_or(std::ptr::null(), |t| t.as_ptr())
+    guard(std::ptr::null(), || {
+        event
+            .as_ref()
+            .and_then(|e| e.target.as_ref())
+            .map_or(std::ptr::null(), |t| t.as_ptr())
+    })
 }
 
 /// The whole event as JSON, borrowed from the event, its length in `*len` (may be NULL);
 /// "" for NULL.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_event_json(event: *const cdt_event, len: *mut usize) -> *const c_char {
-    let json = event.as_ref().map_or(c"", |e| e.json.as_c_str());
-    if !len.is_null() {
-        *len = json.count_bytes();
-    }
-    json.as_ptr()
+    guard(c"".as_ptr(), || {
+        let json = event.as_ref().map_or(c"", |e| e.json.as_c_str());
+        if !len.is_null() {
+            *len = json.count_bytes();
+        }
+        json.as_ptr()
+    })
 }
 
 /// Releases an event from [`cdt_deployment_next_event`] (NULL accepted). Events passed to a

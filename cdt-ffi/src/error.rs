@@ -143,18 +143,10 @@ pub(crate) fn call(body: impl FnOnce() -> Result<()>) -> cdt_status {
     }
 }
 
-/// Like [`call`] for an export that returns a value rather than a status: `fallback` when
-/// the body fails or panics (the reason kept as the last error).
-pub(crate) fn call_or<T>(fallback: T, body: impl FnOnce() -> Result<T>) -> T {
-    let mut value = None;
-    let status = call(|| {
-        value = Some(body()?);
-        Ok(())
-    });
-    match (status, value) {
-        (cdt_status::CDT_OK, Some(v)) => v,
-        _ => fallback,
-    }
+/// Runs the body of an export that reads a value and cannot fail: `fallback` if it panics.
+/// The last error is left as it is.
+pub(crate) fn guard<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
 /// The message of the last call that failed on this thread, or NULL if the last call

@@ -18,7 +18,7 @@ use cdt_core::sim::FleetFile;
 
 use crate::args;
 use crate::cdt_status::{self, CDT_ERR_ARGUMENT};
-use crate::error::{Failure, call};
+use crate::error::{Failure, call, guard};
 
 /// A deployment plan (Advanced Mode's XML).
 pub struct cdt_plan {
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn cdt_plan_save(plan: *const cdt_plan, path: *const c_cha
 /// How many steps (actions) the plan has.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_plan_steps(plan: *const cdt_plan) -> usize {
-    plan.as_ref().map_or(0, |p| p.inner.steps.len())
+    guard(0, || plan.as_ref().map_or(0, |p| p.inner.steps.len()))
 }
 
 /// Releases a plan (NULL accepted).
@@ -238,7 +238,9 @@ pub unsafe extern "C" fn cdt_inventory_to_json(
 /// How many boxes (standalone gateways and cluster members) the inventory has.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_inventory_boxes(inventory: *const cdt_inventory) -> usize {
-    inventory.as_ref().map_or(0, |i| i.inner.boxes().count())
+    guard(0, || {
+        inventory.as_ref().map_or(0, |i| i.inner.boxes().count())
+    })
 }
 
 /// Releases an inventory (NULL accepted).
@@ -509,7 +511,7 @@ pub unsafe extern "C" fn cdt_candidates_save(
 /// How many rows the list has (0 for NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_candidates_rows(list: *const cdt_candidates) -> usize {
-    list.as_ref().map_or(0, |l| l.inner.rows.len())
+    guard(0, || list.as_ref().map_or(0, |l| l.inner.rows.len()))
 }
 
 /// Row counts of a list, as [`cdt_candidates_counts`] writes them.
