@@ -381,14 +381,16 @@ pub type Spawned = (
 /// Drives `prepared` to its end on a thread of its own (with its own runtime), for the faces
 /// that do not run tokio themselves (Python, C). Events for which `keep` is true go to a
 /// bounded queue of `queue` events: a slow consumer holds the run back rather than losing
-/// events; one that drops the receiver no longer holds it.
+/// events; one that drops the receiver no longer holds it. With `keep` `None` no event is
+/// wanted: none is forwarded at all (the queue is closed at once), as a run driven directly
+/// without an event sender.
 pub fn spawn(
     prepared: Prepared,
     reach: Reach,
     settings: DriverSettings,
     control: Control,
     queue: usize,
-    keep: fn(&DriverEvent) -> bool,
+    keep: Option<fn(&DriverEvent) -> bool>,
 ) -> Result<Spawned> {
     let (to, rx) = std::sync::mpsc::sync_channel(queue.max(1));
     let worker = std::thread::Builder::new()
@@ -404,7 +406,7 @@ fn run_on_thread(
     settings: DriverSettings,
     control: Control,
     to: std::sync::mpsc::SyncSender<DriverEvent>,
-    keep: fn(&DriverEvent) -> bool,
+    keep: Option<fn(&DriverEvent) -> bool>,
 ) -> Result<Finished> {
     let mut runtime = tokio::runtime::Builder::new_current_thread();
     if matches!(reach, Reach::Connector { sockets: true, .. }) {
@@ -434,6 +436,12 @@ fn run_on_thread(
             Reach::Connector {
                 connector, scale, ..
             } => (connector, clock(scale)),
+        };
+        let Some(keep) = keep else {
+            drop(to);
+            return prepared
+                .drive_with(connector, clock, settings, None, control)
+                .await;
         };
         let (tx, mut rx) = mpsc::channel(1024);
         let forward = async move {

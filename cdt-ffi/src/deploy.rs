@@ -306,7 +306,7 @@ impl cdt_deployment {
         }
     }
 
-    fn launch(&self, queue: usize, keep: fn(&DriverEvent) -> bool) -> Result<()> {
+    fn launch(&self, queue: usize, keep: Option<fn(&DriverEvent) -> bool>) -> Result<()> {
         let mut state = lock(&self.state);
         match std::mem::replace(&mut *state, State::Busy) {
             State::Ready {
@@ -645,11 +645,9 @@ pub unsafe extern "C" fn cdt_deployment_run(
 ) -> cdt_status {
     call(|| {
         let d = args::handle(deployment, "deployment")?;
-        let keep: fn(&DriverEvent) -> bool = if on_event.is_some() {
-            |_| true
-        } else {
-            |_| false
-        };
+        // Without a callback no event is forwarded at all.
+        let keep: Option<fn(&DriverEvent) -> bool> =
+            on_event.map(|_| (|_| true) as fn(&DriverEvent) -> bool);
         d.launch(QUEUE, keep)?;
         if let Some(callback) = on_event {
             let mut listening = true;
@@ -695,7 +693,7 @@ pub unsafe extern "C" fn cdt_deployment_start(
 ) -> cdt_status {
     call(|| {
         let d = args::handle(deployment, "deployment")?;
-        d.launch(if queue == 0 { QUEUE } else { queue }, |_| true)
+        d.launch(if queue == 0 { QUEUE } else { queue }, Some(|_| true))
     })
 }
 

@@ -187,7 +187,8 @@ impl Deployment {
         } else {
             |_| true
         };
-        let (worker, rx) = run::spawn(*prepared, reach, *settings, control, queue, keep).py()?;
+        let (worker, rx) =
+            run::spawn(*prepared, reach, *settings, control, queue, Some(keep)).py()?;
         *lock(&self.events) = Some(rx);
         *state = State::Running(worker);
         Ok(())
