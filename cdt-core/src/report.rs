@@ -284,6 +284,24 @@ impl ReportBuilder {
 }
 
 impl Report {
+    /// Writes the report's files into `dir` (created if needed), each atomically:
+    /// `report.json`, `results.csv`, `CDT_status.txt` and `CDT_status_brief.txt`.
+    pub fn save(&self, dir: &std::path::Path) -> crate::Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| crate::Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for (name, text) in [
+            ("report.json", self.to_json()),
+            ("results.csv", self.results_csv()),
+            ("CDT_status.txt", self.status_text()),
+            ("CDT_status_brief.txt", self.status_brief()),
+        ] {
+            crate::input::write_atomic(&dir.join(name), text.as_bytes())?;
+        }
+        Ok(())
+    }
+
     /// `report.json`.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()

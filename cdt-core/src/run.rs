@@ -314,12 +314,7 @@ impl Prepared {
         );
         let totals = result?;
         let report = report.report().clone();
-        let write =
-            |name: &str, text: &str| crate::input::write_atomic(&dir.join(name), text.as_bytes());
-        write("report.json", &report.to_json())?;
-        write("results.csv", &report.results_csv())?;
-        write("CDT_status.txt", &report.status_text())?;
-        write("CDT_status_brief.txt", &report.status_brief())?;
+        report.save(&dir)?;
         Ok(Finished { totals, report })
     }
 }

@@ -104,10 +104,6 @@ typedef enum {
    */
   CDT_ERR_STATE = 33,
   /**
-   * A host could not be reached or refused the call (SSH).
-   */
-  CDT_ERR_TRANSPORT = 34,
-  /**
    * A bug in cdt: a Rust panic was caught at the boundary. The message says where.
    */
   CDT_ERR_PANIC = 35,
@@ -549,7 +545,7 @@ size_t cdt_deployment_targets(const cdt_deployment *deployment);
 size_t cdt_deployment_in_flight(const cdt_deployment *deployment);
 
 /**
- * The run folder, borrowed from the deployment (valid until it is freed); NULL for NULL.
+ * The run folder, a new string in `*out` and its length in `*len` (may be NULL).
  */
 cdt_status cdt_deployment_dir(const cdt_deployment *deployment, char **out, size_t *len);
 

@@ -232,7 +232,7 @@ pub struct cdt_event {
 impl cdt_event {
     fn new(event: &DriverEvent, targets: &[String]) -> cdt_event {
         let v = run::event_json(event, targets);
-        let text = |s: &str| CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default();
+        let text = crate::error::c_text;
         cdt_event {
             kind: text(
                 v.get("kind")
@@ -411,10 +411,6 @@ unsafe fn finish_new(
     Ok(())
 }
 
-fn defaults() -> cdt_options {
-    cdt_options::default()
-}
-
 /// A new deployment in the run folder `dir` on the simulated `fleet`: the `candidates` list
 /// (validated against the generated one beforehand) with `plan` (Advanced Mode; may be NULL
 /// with a Basic-mode configuration in `options`). `options` may be NULL. The run's inputs
@@ -432,7 +428,7 @@ pub unsafe extern "C" fn cdt_deployment_simulated(
     call(|| {
         args::out(out, "out")?;
         let fleet = &args::handle(fleet, "fleet")?.inner;
-        let default = defaults();
+        let default = cdt_options::default();
         let options = options.as_ref().unwrap_or(&default);
         let made = made(
             &fleet.inventory(),
@@ -476,7 +472,7 @@ pub unsafe extern "C" fn cdt_deployment_over_ssh(
         args::out(out, "out")?;
         let inventory = &args::handle(inventory, "inventory")?.inner;
         let ssh = args::handle(ssh, "ssh")?;
-        let default = defaults();
+        let default = cdt_options::default();
         let options = options.as_ref().unwrap_or(&default);
         let management = match management_of(options) {
             Some((name, Some(address))) => Some((name, address)),
@@ -542,7 +538,7 @@ pub unsafe extern "C" fn cdt_deployment_over_transport(
         let inventory = &args::handle(inventory, "inventory")?.inner;
         let transport = *args::handle(transport, "transport")?;
         CConnector::check(&transport)?;
-        let default = defaults();
+        let default = cdt_options::default();
         let options = options.as_ref().unwrap_or(&default);
         let info = RunInfo {
             management: management_of(options).map(|(n, _)| n.to_string()),
@@ -578,7 +574,7 @@ pub unsafe extern "C" fn cdt_deployment_resume(
     call(|| {
         args::out(out, "out")?;
         let dir = args::path(dir, "dir")?;
-        let default = defaults();
+        let default = cdt_options::default();
         let options = options.as_ref().unwrap_or(&default);
         let prepared = Prepared::resume(&dir)?;
         let driver = prepared
@@ -800,7 +796,7 @@ pub unsafe extern "C" fn cdt_deployment_in_flight(deployment: *const cdt_deploym
     guard(0, || deployment.as_ref().map_or(0, |d| d.in_flight))
 }
 
-/// The run folder, borrowed from the deployment (valid until it is freed); NULL for NULL.
+/// The run folder, a new string in `*out` and its length in `*len` (may be NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn cdt_deployment_dir(
     deployment: *const cdt_deployment,
@@ -907,19 +903,7 @@ pub unsafe extern "C" fn cdt_report_save(
 ) -> cdt_status {
     call(|| {
         let r = &args::handle(report, "report")?.inner;
-        let dir = args::path(dir, "dir")?;
-        std::fs::create_dir_all(&dir).map_err(|source| cdt_core::Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        for (name, text) in [
-            ("report.json", r.to_json()),
-            ("results.csv", r.results_csv()),
-            ("CDT_status.txt", r.status_text()),
-            ("CDT_status_brief.txt", r.status_brief()),
-        ] {
-            cdt_core::input::write_atomic(&dir.join(name), text.as_bytes())?;
-        }
+        r.save(&args::path(dir, "dir")?)?;
         Ok(())
     })
 }

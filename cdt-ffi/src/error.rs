@@ -92,7 +92,8 @@ thread_local! {
     static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
 }
 
-fn c_text(s: &str) -> CString {
+/// `s` as a C string, a NUL byte in it replaced.
+pub(crate) fn c_text(s: &str) -> CString {
     CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
 }
 

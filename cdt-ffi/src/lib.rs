@@ -82,8 +82,6 @@ pub enum cdt_status {
     /// The handle is not in a state that allows the call (a deployment started twice, waited
     /// for before it started, ...).
     CDT_ERR_STATE = 33,
-    /// A host could not be reached or refused the call (SSH).
-    CDT_ERR_TRANSPORT = 34,
     /// A bug in cdt: a Rust panic was caught at the boundary. The message says where.
     CDT_ERR_PANIC = 35,
     /// Polling found no event within the time given; the run goes on.

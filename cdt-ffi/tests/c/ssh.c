@@ -130,22 +130,30 @@ static void check_fleet(const fleet *f) {
     cdt_string_free(json);
 }
 
+/* A whole deployment over SSH in the run folder `dir`, checked against the fleet's record. */
+static void upgrade_all(const fleet *f, const inputs *in, const char *dir, const char *how) {
+    cdt_deployment *d = NULL;
+    CHECK_OK(cdt_deployment_over_ssh(dir, in->inventory, in->list, in->plan, in->ssh, in->options, &d), "a deployment");
+    cdt_report *r = NULL;
+    CHECK_OK(cdt_deployment_run(d, NULL, NULL, &r), "runs to its end");
+    cdt_totals t = {0};
+    CHECK_OK(cdt_report_totals(r, &t), "totals");
+    CHECK(t.succeeded == 5, how);
+    check_fleet(f);
+    cdt_report_free(r);
+    cdt_deployment_free(d);
+}
+
 static void direct_with_kept_shells_then_resumed(void) {
     fleet f = {0};
     if (!start(&f, "direct")) return;
     inputs in = prepare(&f, 0);
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/direct", work);
+    upgrade_all(&f, &in, dir, "all five boxes upgraded over SSH");
     cdt_deployment *d = NULL;
-    CHECK_OK(cdt_deployment_over_ssh(dir, in.inventory, in.list, in.plan, in.ssh, in.options, &d), "a deployment");
     cdt_report *r = NULL;
-    CHECK_OK(cdt_deployment_run(d, NULL, NULL, &r), "runs to its end");
     cdt_totals t = {0};
-    CHECK_OK(cdt_report_totals(r, &t), "totals");
-    CHECK(t.succeeded == 5, "all five boxes upgraded over SSH");
-    check_fleet(&f);
-    cdt_report_free(r);
-    cdt_deployment_free(d);
     /* The run folder keeps no secret: resuming needs the settings again. */
     char path[1300], *text = NULL;
     snprintf(path, sizeof path, "%s/run.json", dir);
@@ -179,16 +187,8 @@ static void relayed_through_the_management_server(void) {
     inputs in = prepare(&f, 1);
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/relayed", work);
+    upgrade_all(&f, &in, dir, "all five boxes upgraded through the Management Server");
     cdt_deployment *d = NULL;
-    CHECK_OK(cdt_deployment_over_ssh(dir, in.inventory, in.list, in.plan, in.ssh, in.options, &d), "a deployment");
-    cdt_report *r = NULL;
-    CHECK_OK(cdt_deployment_run(d, NULL, NULL, &r), "runs to its end");
-    cdt_totals t = {0};
-    CHECK_OK(cdt_report_totals(r, &t), "totals");
-    CHECK(t.succeeded == 5, "all five boxes upgraded through the Management Server");
-    check_fleet(&f);
-    cdt_report_free(r);
-    cdt_deployment_free(d);
     /* Relaying needs the Management Server named. */
     cdt_options *bare = NULL;
     CHECK_OK(cdt_options_new(&bare), "options");
