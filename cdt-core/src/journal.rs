@@ -64,25 +64,31 @@ enum Entry {
         settings: Settings,
     },
     Start {
+        #[serde(serialize_with = "crate::rfc3339::serialize")]
         at: Timestamp,
     },
     Sent {
         id: ActionId,
         step: String,
+        #[serde(serialize_with = "crate::rfc3339::serialize")]
         at: Timestamp,
     },
     Outcome {
         id: ActionId,
         outcome: Outcome,
+        #[serde(serialize_with = "crate::rfc3339::serialize")]
         at: Timestamp,
     },
     Timeout {
+        #[serde(serialize_with = "crate::rfc3339::serialize")]
         at: Timestamp,
     },
     Approve {
+        #[serde(serialize_with = "crate::rfc3339::serialize")]
         at: Timestamp,
     },
     Cancel {
+        #[serde(serialize_with = "crate::rfc3339::serialize")]
         at: Timestamp,
     },
 }

@@ -33,6 +33,7 @@ pub mod journal;
 pub mod model;
 #[cfg(feature = "driver")]
 pub mod report;
+mod rfc3339;
 pub mod rollout;
 #[cfg(feature = "driver")]
 pub mod run;

@@ -26,8 +26,10 @@ pub struct StepReport {
     /// How many times its command was delivered.
     pub attempts: u32,
     /// When it started.
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub started_at: Timestamp,
     /// When it finished, if it did.
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub finished_at: Option<Timestamp>,
     /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: an earlier critical step failed;
     /// or started but not finished when the report was written, which `error` says).
@@ -59,6 +61,7 @@ pub struct TargetReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailoverReport {
     /// When it was confirmed.
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub at: Timestamp,
     /// The member that stopped being active.
     pub from: String,
@@ -83,8 +86,10 @@ pub struct ClusterReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// When the run started and finished.
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub started_at: Option<Timestamp>,
     /// When it finished, if it did.
+    #[serde(serialize_with = "crate::rfc3339::serialize_option")]
     pub finished_at: Option<Timestamp>,
     /// Every target of the list.
     pub targets: Vec<TargetReport>,

@@ -51,27 +51,34 @@ pub enum QuoteError {
 /// made only of characters the shell always takes literally (letters, digits and
 /// `. _ - / : = @ + ,`) is left as it is, for readable command lines.
 pub fn shell(arg: &str) -> Result<String, QuoteError> {
+    let mut out = String::with_capacity(arg.len() + 2);
+    push_shell(&mut out, arg)?;
+    Ok(out)
+}
+
+/// [`shell`], appended to `out` (which is left as it was when the argument is refused).
+fn push_shell(out: &mut String, arg: &str) -> Result<(), QuoteError> {
     if arg.contains('\0') {
         return Err(QuoteError::Nul);
     }
     if !arg.is_empty()
         && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:=@+,".contains(c))
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/:=@+,".contains(&b))
     {
-        return Ok(arg.to_string());
+        out.push_str(arg);
+        return Ok(());
     }
-    let mut out = String::with_capacity(arg.len() + 2);
+    out.reserve(arg.len() + 2);
     out.push('\'');
-    for c in arg.chars() {
-        if c == '\'' {
+    for (i, part) in arg.split('\'').enumerate() {
+        if i > 0 {
             out.push_str("'\\''");
-        } else {
-            out.push(c);
         }
+        out.push_str(part);
     }
     out.push('\'');
-    Ok(out)
+    Ok(())
 }
 
 /// Joins a program and its arguments into one shell command line, quoting every argument.
@@ -80,10 +87,11 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let mut line = program.to_string();
+    let mut line = String::with_capacity(program.len() + 64);
+    line.push_str(program);
     for arg in args {
         line.push(' ');
-        line.push_str(&shell(arg.as_ref())?);
+        push_shell(&mut line, arg.as_ref())?;
     }
     Ok(line)
 }
@@ -175,14 +183,38 @@ pub fn split(line: &str) -> Result<Vec<String>, QuoteError> {
 /// itself. The simulated gateway splits every command it receives with this.
 pub(crate) fn split_borrowed(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, QuoteError> {
     use std::borrow::Cow;
-    if line.contains(['\'', '"', '\\']) {
-        return Ok(split(line)?.into_iter().map(Cow::Owned).collect());
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\n');
+    let bytes = line.as_bytes();
+    let mut words = Vec::with_capacity(8);
+    let mut at = 0;
+    loop {
+        while bytes.get(at).copied().is_some_and(blank) {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return Ok(words);
+        }
+        // A bare word, or one wholly inside single quotes, is a slice of the line; anything
+        // else (double quotes, escapes, quotes inside a word) splits the rest the long way.
+        let (word, end) = if bytes[at] == b'\'' {
+            match line[at + 1..].find('\'') {
+                Some(close) => (&line[at + 1..at + 1 + close], at + close + 2),
+                None => ("", usize::MAX),
+            }
+        } else {
+            let end = line[at..]
+                .find([' ', '\t', '\n', '\'', '"', '\\'])
+                .map_or(bytes.len(), |e| at + e);
+            (&line[at..end], end)
+        };
+        if end != usize::MAX && bytes.get(end).is_none_or(|&b| blank(b)) {
+            words.push(Cow::Borrowed(word));
+            at = end;
+            continue;
+        }
+        words.extend(split(&line[at..])?.into_iter().map(Cow::Owned));
+        return Ok(words);
     }
-    Ok(line
-        .split([' ', '\t', '\n'])
-        .filter(|w| !w.is_empty())
-        .map(Cow::Borrowed)
-        .collect())
 }
 
 /// A command line made printable for logs and events: control characters are escaped, so a

@@ -200,10 +200,15 @@ fn file_name_of(path: &Path) -> String {
 /// Normalises a package file name to its CPUSE name: strips `.tgz`, `.tar.gz` or `.tar`
 /// (case-insensitively).
 pub fn cpuse_name(file_name: &str) -> &str {
-    let lower = file_name.to_ascii_lowercase();
     for ext in [".tar.gz", ".tgz", ".tar"] {
-        if lower.ends_with(ext) {
-            return &file_name[..file_name.len() - ext.len()];
+        let Some(at) = file_name.len().checked_sub(ext.len()) else {
+            continue;
+        };
+        if file_name
+            .get(at..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(ext))
+        {
+            return &file_name[..at];
         }
     }
     file_name
@@ -223,39 +228,43 @@ pub fn kind_from_file_name(file_name: &str) -> Result<PackageKind> {
         name: file_name.to_string(),
         message: message.to_string(),
     };
+    const MARK: &str = "check_point_";
     let stem = cpuse_name(file_name);
-    let lower = stem.to_ascii_lowercase();
-    let start = lower.find("check_point_").ok_or_else(|| {
-        err("not a Check Point package name (no `Check_Point_R…`); give its kind explicitly")
-    })?;
-    let after = &stem[start + "check_point_".len()..];
+    let start = (0..stem.len().saturating_sub(MARK.len() - 1))
+        .find(|&i| {
+            stem.get(i..i + MARK.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(MARK))
+        })
+        .ok_or_else(|| {
+            err("not a Check Point package name (no `Check_Point_R…`); give its kind explicitly")
+        })?;
+    let after = &stem[start + MARK.len()..];
     let (version, rest) = Version::parse_prefix(after)
         .ok_or_else(|| err("no Gaia version after `Check_Point_`; give its kind explicitly"))?;
-    let words: Vec<String> = rest
-        .split('_')
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase)
-        .collect();
+    let words: Vec<&str> = rest.split('_').filter(|w| !w.is_empty()).collect();
+    let is = |w: &str, word: &str| w.eq_ignore_ascii_case(word);
     let take_after = |index: usize| {
         words[index..].iter().find_map(|w| {
-            w.strip_prefix('T')
+            w.strip_prefix(['T', 't'])
                 .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
                 .and_then(|n| n.parse::<u32>().ok())
         })
     };
-    let is_blink = lower.starts_with("blink");
-    if let Some(i) = words.iter().position(|w| w == "JUMBO") {
+    let is_blink = stem
+        .get(..5)
+        .is_some_and(|w| w.eq_ignore_ascii_case("blink"));
+    if let Some(i) = words.iter().position(|w| is(w, "JUMBO")) {
         let take = take_after(i).ok_or_else(|| err("a Jumbo without a take (`T<number>`)"))?;
         return Ok(PackageKind::Jumbo { version, take });
     }
-    if is_blink || words.iter().any(|w| w == "UPGRADE") {
-        let take = words.iter().position(|w| w == "JHF").and_then(take_after);
+    if is_blink || words.iter().any(|w| is(w, "UPGRADE")) {
+        let take = words.iter().position(|w| is(w, "JHF")).and_then(take_after);
         return Ok(PackageKind::Upgrade {
             target: version,
             take,
         });
     }
-    if words.iter().any(|w| w == "HF" || w == "HOTFIX") {
+    if words.iter().any(|w| is(w, "HF") || is(w, "HOTFIX")) {
         return Ok(PackageKind::Hotfix { version });
     }
     Err(err(

@@ -357,6 +357,12 @@ pub(crate) fn show_packages(sim: &Sim, host: &str, which: &str) -> Reply {
         .enumerate()
         .map(|(i, n)| (i + 1, n.clone(), type_word(kind_of(packages, n))))
         .collect();
+    if which == "imported" {
+        return Reply::ok(
+            print::installer_imported(&imported),
+            sim.state.latency.command,
+        );
+    }
     let mut installed: Vec<(String, &'static str)> = vec![(format!("{} Gaia", h.version), "Major")];
     if let Some(take) = h.take {
         installed.push((
@@ -369,7 +375,6 @@ pub(crate) fn show_packages(sim: &Sim, host: &str, which: &str) -> Reply {
     }
     installed.extend(h.hotfixes.iter().map(|n| (n.clone(), "Hotfix")));
     let text = match which {
-        "imported" => print::installer_imported(&imported),
         "installed" => print::installer_installed(&installed),
         _ => print::installer_all(&imported, &installed),
     };

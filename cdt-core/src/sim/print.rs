@@ -12,7 +12,17 @@ use super::state::{ClusterSim, Host};
 use crate::model::ClusterKind;
 
 fn pad(s: &str, width: usize) -> String {
-    format!("{s:<width$}")
+    let mut out = String::with_capacity(width.max(s.len()));
+    push_padded(&mut out, s, width);
+    out
+}
+
+/// Appends `s` left-aligned in `width` characters (as `{s:<width$}` does).
+fn push_padded(out: &mut String, s: &str, width: usize) {
+    out.push_str(s);
+    for _ in s.chars().count()..width {
+        out.push(' ');
+    }
 }
 
 /// `cphaprob state` (R80.20 and later layout, with the Name column).
@@ -78,15 +88,14 @@ pub(crate) fn cpwd_list(h: &Host) -> String {
     out.push_str("APP        PID    STAT  #START  START_TIME             MON  COMMAND\n");
     let start = h.last_boot.strftime("[%H:%M:%S] %-d/%-m/%Y").to_string();
     for (i, app) in h.processes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{app:<11}{pid:<7}{:<6}{:<8}{start:<23}{:<5}{}",
-            "E",
-            "1",
-            "Y",
-            app.to_ascii_lowercase(),
-            pid = 4000 + i * 37,
-        );
+        push_padded(&mut out, app, 11);
+        push_padded(&mut out, &(4000 + i * 37).to_string(), 7);
+        push_padded(&mut out, "E", 6);
+        push_padded(&mut out, "1", 8);
+        push_padded(&mut out, &start, 23);
+        push_padded(&mut out, "Y", 5);
+        out.extend(app.chars().map(|c| c.to_ascii_lowercase()));
+        out.push('\n');
     }
     out
 }

@@ -55,12 +55,16 @@ pub enum ClishError {
 /// );
 /// ```
 pub fn clish_error(reply: &str) -> Option<ClishError> {
+    // Looked for once in the whole reply rather than line by line.
+    let bad_parameter = reply.contains(BAD_PARAMETER);
     physical_lines(reply)
         .filter(|line| !is_prompt_line(line.text))
-        .find_map(|line| error_of_line(line.text.trim()))
+        .find_map(|line| error_of_line(line.text.trim(), bad_parameter))
 }
 
-fn error_of_line(text: &str) -> Option<ClishError> {
+const BAD_PARAMETER: &str = "Bad parameter starting at";
+
+fn error_of_line(text: &str, bad_parameter: bool) -> Option<ClishError> {
     if let Some((code, message)) = coded(text) {
         return Some(match code {
             "CLINFR0329" => ClishError::InvalidCommand {
@@ -73,10 +77,9 @@ fn error_of_line(text: &str) -> Option<ClishError> {
             },
         });
     }
-    text.contains("Bad parameter starting at")
-        .then(|| ClishError::BadParameter {
-            detail: excerpt(text),
-        })
+    (bad_parameter && text.contains(BAD_PARAMETER)).then(|| ClishError::BadParameter {
+        detail: excerpt(text),
+    })
 }
 
 /// `CLINFR0329  Invalid command:'show foo'.` → (`CLINFR0329`, `Invalid command:'show foo'.`).

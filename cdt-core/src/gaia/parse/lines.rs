@@ -128,10 +128,12 @@ pub(crate) fn key_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 /// Whether `haystack` contains `needle`, ASCII case-insensitively.
 pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    haystack
+        .windows(needle.len())
+        .any(|w| w[0].eq_ignore_ascii_case(&first) && w.eq_ignore_ascii_case(needle))
 }
 
 /// The fields of a row whose columns are separated by runs of two or more spaces or by tabs
@@ -165,7 +167,24 @@ pub(crate) fn split_columns(text: &str) -> Vec<(usize, &str)> {
 
 /// The whitespace-separated words of `text`, each with its byte offset.
 pub(crate) fn words(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(12);
+    if text.is_ascii() {
+        // The common case, byte by byte: ASCII whitespace is all the whitespace there is.
+        let mut start: Option<usize> = None;
+        for (i, b) in text.bytes().enumerate() {
+            if b.is_ascii_whitespace() || b == 0x0b {
+                if let Some(s) = start.take() {
+                    out.push((s, &text[s..i]));
+                }
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        if let Some(s) = start {
+            out.push((s, &text[s..]));
+        }
+        return out;
+    }
     let mut start: Option<usize> = None;
     for (i, c) in text.char_indices() {
         if c.is_whitespace() {

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Hosts, StepContext, StepError, StepResult, Waits, command, first_line, run_cpuse, run_cpuse_ok,
-    run_ok, wait_until_back,
+    Hosts, StepContext, StepError, StepResult, TargetMemory, Waits, command, first_line, run_cpuse,
+    run_cpuse_ok, run_ok, wait_until_back,
 };
 use crate::gaia::commands::{self, PackageList, UPLOAD_DIR};
 use crate::gaia::parse;
@@ -63,34 +63,65 @@ async fn remote_digest(hosts: &dyn Hosts, host: &str, remote: &str) -> StepResul
     })
 }
 
+/// Files up to this size are sent without asking first whether the gateway has them: the
+/// question (a `sha256sum` round trip) costs about what sending them does.
+const ASK_FIRST_ABOVE: u64 = 1024 * 1024;
+
 /// Copies `local` to `remote` unless the same content is already there, then checks what
 /// arrived. Returns the remote path.
+///
+/// Whether it is there is known without a command when this run already checked that file at
+/// that path ([`TargetMemory::verified`]); otherwise a file larger than 1 MiB is looked for
+/// first (`sha256sum`), and a smaller one is sent at once. Either way the SHA-256 of what is
+/// on the gateway is checked after the copy.
 pub(crate) async fn copy(
     hosts: &dyn Hosts,
     host: &str,
     local: &Path,
     remote: &str,
+    memory: &mut TargetMemory,
 ) -> StepResult<String> {
     let want = hosts.digest(local).await?;
-    if remote_digest(hosts, host, remote).await?.as_deref() == Some(want.as_str()) {
+    if memory
+        .verified
+        .iter()
+        .any(|(path, digest)| path == remote && *digest == want)
+    {
         return Ok(remote.to_string());
     }
-    hosts.put(host, local, remote).await?;
-    match remote_digest(hosts, host, remote).await? {
-        Some(got) if got == want => Ok(remote.to_string()),
-        Some(got) => Err(StepError::Failed(format!(
-            "{host}: {remote} arrived damaged (SHA-256 {got}, expected {want})"
-        ))),
-        None => Err(StepError::Failed(format!(
-            "{host}: {remote} is missing after the copy"
-        ))),
+    let large = std::fs::metadata(local).map_or(true, |m| m.len() > ASK_FIRST_ABOVE);
+    let there =
+        large && remote_digest(hosts, host, remote).await?.as_deref() == Some(want.as_str());
+    if !there {
+        hosts.put(host, local, remote).await?;
+        match remote_digest(hosts, host, remote).await? {
+            Some(got) if got == want => {}
+            Some(got) => {
+                return Err(StepError::Failed(format!(
+                    "{host}: {remote} arrived damaged (SHA-256 {got}, expected {want})"
+                )));
+            }
+            None => {
+                return Err(StepError::Failed(format!(
+                    "{host}: {remote} is missing after the copy"
+                )));
+            }
+        }
     }
+    memory.verified.retain(|(path, _)| path != remote);
+    memory.verified.push((remote.to_string(), want));
+    Ok(remote.to_string())
 }
 
 /// Copies a package to the upload folder (`send_package`). Returns the remote path.
-pub(crate) async fn upload(hosts: &dyn Hosts, host: &str, local: &Path) -> StepResult<String> {
+pub(crate) async fn upload(
+    hosts: &dyn Hosts,
+    host: &str,
+    local: &Path,
+    memory: &mut TargetMemory,
+) -> StepResult<String> {
     let remote = format!("{UPLOAD_DIR}/{}", name_of(local)?);
-    copy(hosts, host, local, &remote).await
+    copy(hosts, host, local, &remote, memory).await
 }
 
 /// The number CPUSE shows for the package, if it is imported.
@@ -111,28 +142,39 @@ async fn imported_number(hosts: &dyn Hosts, host: &str, name: &str) -> StepResul
 }
 
 /// Copies and imports a package unless CPUSE already lists it; returns how to name it to
-/// CPUSE (its number in the imported list).
+/// CPUSE (its number in the imported list). The number found is kept in
+/// [`TargetMemory::imported`]: asked again in the same run, it is returned without a command.
 pub(crate) async fn import(
     hosts: &dyn Hosts,
     host: &str,
     local: &Path,
     waits: &Waits,
+    memory: &mut TargetMemory,
 ) -> StepResult<String> {
     let name = name_of(local)?;
-    if let Some(n) = imported_number(hosts, host, &name).await? {
-        return Ok(n);
+    if let Some((known, number)) = &memory.imported
+        && *known == name
+    {
+        return Ok(number.clone());
     }
-    let remote = upload(hosts, host, local).await?;
-    run_cpuse_ok(
-        hosts,
-        host,
-        &command(commands::installer_import(&remote))?,
-        waits,
-    )
-    .await?;
-    imported_number(hosts, host, &name)
-        .await?
-        .ok_or_else(|| StepError::Failed(format!("{host}: {name} is not listed after its import")))
+    let number = match imported_number(hosts, host, &name).await? {
+        Some(n) => n,
+        None => {
+            let remote = upload(hosts, host, local, memory).await?;
+            run_cpuse_ok(
+                hosts,
+                host,
+                &command(commands::installer_import(&remote))?,
+                waits,
+            )
+            .await?;
+            imported_number(hosts, host, &name).await?.ok_or_else(|| {
+                StepError::Failed(format!("{host}: {name} is not listed after its import"))
+            })?
+        }
+    };
+    memory.imported = Some((name, number.clone()));
+    Ok(number)
 }
 
 /// `download_from_cloud`: CPUSE fetches the package from the vendor cloud.
@@ -151,15 +193,27 @@ pub(crate) async fn download_from_cloud(
     Ok(())
 }
 
-/// Whether CPUSE reports the package installed. While it reports an install in progress, or
-/// the gateway does not answer (the reboot that ends an install), waits within the longer
-/// reboot grace: a run resumed after the orchestrator died mid-install finds it so.
+/// What CPUSE says of the package it lists under a number.
+enum Shown {
+    /// Installed.
+    Installed,
+    /// Listed, not installed.
+    NotInstalled,
+    /// The number names another package (the list changed since it was read).
+    Other,
+}
+
+/// Whether CPUSE reports the package `name` installed under `number`. While it reports an
+/// install in progress, or the gateway does not answer (the reboot that ends an install),
+/// waits within the longer reboot grace: a run resumed after the orchestrator died
+/// mid-install finds it so. A number CPUSE shows for another package is [`Shown::Other`].
 async fn installed(
     hosts: &dyn Hosts,
     host: &str,
+    name: &str,
     number: &str,
     ctx: &StepContext,
-) -> StepResult<bool> {
+) -> StepResult<Shown> {
     let mut waited = jiff::SignedDuration::ZERO;
     let line = command(commands::show_installer_package(number))?;
     loop {
@@ -169,10 +223,14 @@ async fn installed(
                     StepError::Failed(format!("{host}: show installer package: {e}"))
                 })?;
                 let status = details.status().unwrap_or_default().to_ascii_lowercase();
-                if status.contains("installing") {
+                if !shows_package(&details, name) {
+                    Some(Ok(Shown::Other))
+                } else if status.contains("installing") {
                     None
+                } else if status == "installed" {
+                    Some(Ok(Shown::Installed))
                 } else {
-                    Some(Ok(status == "installed"))
+                    Some(Ok(Shown::NotInstalled))
                 }
             }
             Err(StepError::Unreachable(m)) => {
@@ -193,6 +251,27 @@ async fn installed(
     }
 }
 
+/// Whether the details CPUSE prints for a package name the package `name` (by its display
+/// or file name, as [`parse::find_package`] matches them). Details that name no package
+/// at all are taken at their number's word.
+fn shows_package(details: &parse::InstallerPackageDetails, name: &str) -> bool {
+    let shown: Vec<parse::InstallerPackage> = [details.display_name(), details.package_name()]
+        .into_iter()
+        .flatten()
+        .map(|n| parse::InstallerPackage {
+            number: None,
+            name: n.to_string(),
+            kind: None,
+            status: None,
+            section: None,
+        })
+        .collect();
+    shown.is_empty()
+        || shown
+            .iter()
+            .any(|p| parse::find_package(std::slice::from_ref(p), name).is_some())
+}
+
 /// `install_package`: import if needed; install (or upgrade) unless already installed; wait
 /// for the reboot; check that CPUSE reports it installed.
 pub(crate) async fn install(
@@ -200,13 +279,14 @@ pub(crate) async fn install(
     host: &str,
     local: &Path,
     ctx: &StepContext,
+    memory: &mut TargetMemory,
 ) -> StepResult<Outcome> {
     // A gateway that stops answering before the install command went out is rebooting at the
     // end of an install started before a crash: wait for it, then look again (every part of
     // the step checks first what is already done).
     let mut waited = jiff::SignedDuration::ZERO;
     loop {
-        match install_once(hosts, host, local, ctx).await {
+        match install_once(hosts, host, local, ctx, memory).await {
             Err(StepError::Unreachable(_)) if waited < ctx.waits.reboot_grace_upgrade => {
                 wait_until_back(hosts, host, ctx.waits.reboot_grace_upgrade, ctx.waits.poll)
                     .await?;
@@ -222,10 +302,25 @@ async fn install_once(
     host: &str,
     local: &Path,
     ctx: &StepContext,
+    memory: &mut TargetMemory,
 ) -> StepResult<Outcome> {
-    let number = import(hosts, host, local, &ctx.waits).await?;
-    if installed(hosts, host, &number, ctx).await? {
-        return Ok(Outcome::Ok);
+    let name = name_of(local)?;
+    let mut number = import(hosts, host, local, &ctx.waits, memory).await?;
+    let mut shown = installed(hosts, host, &name, &number, ctx).await?;
+    if matches!(shown, Shown::Other) {
+        // The number remembered names another package now: list again.
+        memory.imported = None;
+        number = import(hosts, host, local, &ctx.waits, memory).await?;
+        shown = installed(hosts, host, &name, &number, ctx).await?;
+    }
+    match shown {
+        Shown::Installed => return Ok(Outcome::Ok),
+        Shown::Other => {
+            return Err(StepError::Failed(format!(
+                "{host}: CPUSE lists {name} as {number} but shows another package under it"
+            )));
+        }
+        Shown::NotInstalled => {}
     }
     let upgrade = ctx.package_kind.is_version_upgrade();
     let line = if upgrade {
@@ -252,12 +347,11 @@ async fn install_once(
             wait_until_back(hosts, host, grace, ctx.waits.poll).await?;
         }
     }
-    if installed(hosts, host, &number, ctx).await? {
-        Ok(Outcome::Ok)
-    } else {
-        Err(StepError::Failed(format!(
+    match installed(hosts, host, &name, &number, ctx).await? {
+        Shown::Installed => Ok(Outcome::Ok),
+        _ => Err(StepError::Failed(format!(
             "{host}: CPUSE does not report the package installed"
-        )))
+        ))),
     }
 }
 

@@ -120,6 +120,14 @@ pub struct TargetMemory {
     pub processes_before: Option<Vec<Process>>,
     /// After a failover: the member that became active.
     pub failed_over_to: Option<String>,
+    /// The package this run imported on the target or found imported there: its file name and
+    /// the number CPUSE lists it under. Later steps (`verify_package`, `install_package`) use
+    /// the number without listing again; the install checks first that CPUSE shows that
+    /// package under it.
+    pub imported: Option<(String, String)>,
+    /// Remote files this run copied or found in place, with the SHA-256 checked: (remote
+    /// path, digest). A later copy of the same content to the same path is skipped.
+    pub verified: Vec<(String, String)>,
 }
 
 /// A step's failure, before it becomes the rollout's [`Outcome`].
@@ -310,7 +318,7 @@ async fn run(
             let h = host(ctx)?;
             match agent {
                 Some(path) => {
-                    let remote = files::upload(hosts, h, path).await?;
+                    let remote = files::upload(hosts, h, path, memory).await?;
                     run_ok(
                         hosts,
                         h,
@@ -331,7 +339,7 @@ async fn run(
             let h = host(ctx)?;
             reboot(hosts, h, ctx).await
         }
-        Step::Run { action, .. } => run_action(hosts, action, ctx).await,
+        Step::Run { action, .. } => run_action(hosts, action, ctx, memory).await,
         Step::CheckClusterState { .. }
         | Step::MvcOn
         | Step::CuStart
@@ -364,6 +372,7 @@ async fn run_action(
     hosts: &dyn Hosts,
     action: &plan::Action,
     ctx: &StepContext,
+    memory: &mut TargetMemory,
 ) -> StepResult<Outcome> {
     use plan::Action::*;
     let h = host(ctx)?;
@@ -383,7 +392,7 @@ async fn run_action(
             })
         }
         ExecuteScript { path, .. } => {
-            let remote = files::copy(hosts, h, path, &files::script_dir_path(path)).await?;
+            let remote = files::copy(hosts, h, path, &files::script_dir_path(path), memory).await?;
             let out = hosts
                 .exec(h, &command(commands::run_script(&remote))?)
                 .await?;
@@ -395,7 +404,7 @@ async fn run_action(
             })
         }
         SendPackage { path } => {
-            files::upload(hosts, h, path).await?;
+            files::upload(hosts, h, path, memory).await?;
             Ok(Outcome::Ok)
         }
         DownloadFromCloud { path } => {
@@ -403,11 +412,11 @@ async fn run_action(
             Ok(Outcome::Ok)
         }
         ImportPackage { path } => {
-            files::import(hosts, h, path, &ctx.waits).await?;
+            files::import(hosts, h, path, &ctx.waits, memory).await?;
             Ok(Outcome::Ok)
         }
         VerifyPackage { path } => {
-            let number = files::import(hosts, h, path, &ctx.waits).await?;
+            let number = files::import(hosts, h, path, &ctx.waits, memory).await?;
             run_cpuse_ok(
                 hosts,
                 h,
@@ -417,7 +426,7 @@ async fn run_action(
             .await?;
             Ok(Outcome::Ok)
         }
-        InstallPackage { path } => files::install(hosts, h, path, ctx).await,
+        InstallPackage { path } => files::install(hosts, h, path, ctx, memory).await,
         UninstallCpusePackage { filename } | UninstallLegacyPackage { filename } => {
             let out = hosts
                 .exec(h, &command(commands::installer_uninstall(filename))?)
@@ -440,7 +449,7 @@ async fn run_action(
             remote_path,
         } => {
             let remote = remote_path.to_string_lossy();
-            files::copy(hosts, h, local_path, &remote).await?;
+            files::copy(hosts, h, local_path, &remote, memory).await?;
             Ok(Outcome::Ok)
         }
         PullFile {
