@@ -26,9 +26,12 @@ struct Run {
     rollout_targets: Vec<String>,
 }
 
-fn package_file(dir: &Path, name: &str) -> PathBuf {
+fn package_file(dir: &Path, name: &str, bytes: Option<usize>) -> PathBuf {
     let path = dir.join(name);
-    std::fs::write(&path, format!("fake package {name}")).unwrap();
+    match bytes {
+        Some(n) => std::fs::write(&path, vec![b'p'; n]).unwrap(),
+        None => std::fs::write(&path, format!("fake package {name}")).unwrap(),
+    }
     path
 }
 
@@ -44,8 +47,20 @@ async fn deploy_with(
     edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
     relayed: bool,
 ) -> Run {
+    deploy_sized(package_name, faults, extra_plan, edit, relayed, None).await
+}
+
+/// Like [`deploy_with`], with a package file of `bytes` bytes when given.
+async fn deploy_sized(
+    package_name: &str,
+    faults: &str,
+    extra_plan: &str,
+    edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
+    relayed: bool,
+    bytes: Option<usize>,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let package_path = package_file(dir.path(), package_name);
+    let package_path = package_file(dir.path(), package_name, bytes);
     let fleet = FleetFile::parse(
         &format!("{SMALL_FLEET}\n{faults}"),
         InventoryFormat::Toml,
@@ -55,6 +70,7 @@ async fn deploy_with(
     let package = Package::from_path(&package_path).unwrap();
     let mut list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
     edit(&mut list);
+    let extra_plan = extra_plan.replace("{package}", &package_path.display().to_string());
     let plan = Plan::parse(
         &format!(
             r#"<CDT_Deployment_Plan><plan_settings><update_cpuse value="false"/></plan_settings>
@@ -78,7 +94,9 @@ async fn deploy_with(
     })
     .unwrap();
     let rollout_targets = rollout.targets().iter().map(|t| t.name.clone()).collect();
-    let connector = SimConnector::new(Sim::new(&fleet), 1.0);
+    let mut sim = Sim::new(&fleet);
+    sim.log_commands(true);
+    let connector = SimConnector::new(sim, 1.0);
     let settings = DriverSettings {
         management: Some(ManagementInfo {
             host: "mgmt".into(),
@@ -256,6 +274,49 @@ async fn a_jumbo_everywhere_succeeds_and_installs_once_per_box() {
         "{:?}",
         sim.record().cluster_down
     );
+}
+
+/// The commands delivered to `host` that start with `prefix`.
+fn delivered(run: &Run, host: &str, prefix: &str) -> usize {
+    let sim = run.connector.fleet();
+    sim.record()
+        .commands
+        .iter()
+        .filter(|d| d.host == host && d.command.starts_with(prefix))
+        .count()
+}
+
+const SEND_IMPORT_VERIFY: &str = r#"<send_package path="{package}"/><import_package path="{package}"/><verify_package path="{package}"/>"#;
+
+#[tokio::test(start_paused = true)]
+async fn a_package_sent_imported_verified_and_installed_is_listed_twice_and_checked_once() {
+    let run = deploy_sized(JUMBO, "", SEND_IMPORT_VERIFY, |_| {}, false, None).await;
+    assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
+    // One listing before the import and one after; verify and install use the number found.
+    assert_eq!(
+        delivered(&run, "gw-1", "clish -c 'show installer packages imported'"),
+        2
+    );
+    // A small package is sent without asking first and checked once it is there; the import
+    // does not check it again.
+    assert_eq!(delivered(&run, "gw-1", "sha256sum /var/log/upload/"), 1);
+    assert_eq!(delivered(&run, "gw-1", "clish -c 'installer install 1"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_package_over_one_mebibyte_is_looked_for_before_it_is_sent() {
+    let run = deploy_sized(
+        JUMBO,
+        "",
+        SEND_IMPORT_VERIFY,
+        |_| {},
+        false,
+        Some(1024 * 1024 + 1),
+    )
+    .await;
+    assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
+    // Asked for before the copy, checked after it; not again for the import.
+    assert_eq!(delivered(&run, "gw-1", "sha256sum /var/log/upload/"), 2);
 }
 
 #[tokio::test(start_paused = true)]

@@ -374,6 +374,41 @@ pub(crate) async fn pull(
 mod tests {
     use super::*;
 
+    fn details(text: &str) -> parse::InstallerPackageDetails {
+        parse::parse_installer_package(text).unwrap()
+    }
+
+    #[test]
+    fn a_number_is_trusted_only_for_the_package_its_details_name() {
+        let jumbo = "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz";
+        let shown = |name: &str| {
+            details(&format!(
+                "Display name: {name}\nType: Hotfix\nStatus: Imported\n"
+            ))
+        };
+        assert!(shows_package(
+            &shown("Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL"),
+            jumbo
+        ));
+        assert!(shows_package(
+            &shown("R81.20 Jumbo Hotfix Accumulator General Availability (Take 89)"),
+            jumbo
+        ));
+        assert!(!shows_package(
+            &shown("R81.20 Jumbo Hotfix Accumulator General Availability (Take 92)"),
+            jumbo
+        ));
+        assert!(!shows_package(
+            &shown("Check_Point_R81_20_Hotfix_sk123"),
+            jumbo
+        ));
+        // Details that name no package at all are taken at the number's word.
+        assert!(shows_package(
+            &details("Type: Hotfix\nStatus: Imported\n"),
+            jumbo
+        ));
+    }
+
     #[test]
     fn sanitised_names_cannot_climb_out_of_their_folder() {
         assert_eq!(sanitise(".."), "_");
