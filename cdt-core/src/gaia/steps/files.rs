@@ -1,5 +1,6 @@
-//! Packages and files on gateways: copies checked by SHA-256 (a file over 1 MiB is not sent again
-//! when it is already there), CPUSE import, install with the reboot that follows, and pulls into a safe local folder.
+//! Packages and files on gateways: copies checked by SHA-256 (a file over 1 MiB is not sent
+//! again when it is already there), CPUSE import, install with the reboot that follows, and
+//! pulls into a safe local folder.
 
 use std::path::Path;
 
