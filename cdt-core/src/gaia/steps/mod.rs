@@ -4,8 +4,9 @@
 //! ([`Hosts`]), and the driver decides timeouts and retries.
 //!
 //! Steps are written to be safe to repeat after a crash: a copy of a file over 1 MiB is
-//! skipped when the file is already there with the same SHA-256, an import when CPUSE lists the package, an install when
-//! CPUSE reports it installed; setting a version or installing policy again changes nothing.
+//! skipped when the file is already there with the same SHA-256, an import when CPUSE lists
+//! the package, an install when CPUSE reports it installed; setting a version or installing
+//! policy again changes nothing.
 //! Steps wait inside themselves for what the gateway is doing (CPUSE busy with an earlier
 //! operation, a reboot at the end of an install); whether a failed step is retried is the
 //! rollout's decision, and it does not retry.
