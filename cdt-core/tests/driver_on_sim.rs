@@ -441,19 +441,35 @@ async fn in_virtual_time_the_makespan_is_the_critical_path() {
             false,
         )
     };
+    let logins = |run: &Run| delivered(run, "mgmt", "mgmt_cli login ");
     let whole = deploy_units(None).await;
     assert_eq!(whole.totals.succeeded, 9, "{:?}", whole.totals);
     // The critical path: batch after batch, the unit that takes longest when run alone.
     let mut slowest = std::collections::BTreeMap::<u32, jiff::SignedDuration>::new();
+    let mut alone_logins = 0;
     for (unit, batch) in units {
         let alone = deploy_units(Some(unit)).await;
         assert!(alone.totals.succeeded >= 1, "{unit}: {:?}", alone.totals);
+        alone_logins += logins(&alone);
         let took = makespan(&alone);
         let longest = slowest.entry(batch).or_default();
         *longest = (*longest).max(took);
     }
     let critical: jiff::SignedDuration = slowest.values().copied().sum();
     let whole_took = makespan(&whole);
+    // Run together, the units' policy installs share one Management session: each login
+    // that saves (one command's latency) comes off the critical path.
+    let saved = alone_logins - logins(&whole);
+    assert!(
+        saved >= 1,
+        "{alone_logins} logins alone, {} together",
+        logins(&whole)
+    );
+    let login = jiff::SignedDuration::try_from_secs_f64(
+        cdt_core::sim::Latency::default().command * saved as f64,
+    )
+    .unwrap();
+    let critical = critical - login;
     assert!(
         critical > jiff::SignedDuration::from_mins(60),
         "{critical:?}"
@@ -525,5 +541,108 @@ async fn a_box_that_does_not_answer_is_listed_unreachable_with_a_warning() {
     assert_eq!(
         b.gateway.reachability,
         cdt_core::model::inventory::Reachability::Unreachable
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_policy_installs_of_a_run_share_one_session_logged_into_again_only_after_it_expired() {
+    let run = deploy(JUMBO, "", "").await;
+    assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
+    let sim = run.connector.fleet();
+    let calls: Vec<_> = sim
+        .record()
+        .commands
+        .iter()
+        .filter(|d| d.host == "mgmt")
+        .collect();
+    let named = |name: &str| {
+        calls
+            .iter()
+            .filter(|d| d.command.starts_with(&format!("mgmt_cli {name} ")))
+            .count()
+    };
+    // Every target's policy was installed; each task was followed in the session.
+    assert!(named("install-policy") >= 9);
+    assert!(
+        calls
+            .iter()
+            .filter(|d| !d.command.starts_with("mgmt_cli login "))
+            .all(|d| d.command.contains("--session-id sid-")),
+        "{calls:#?}"
+    );
+    // One login, and one more each time the session sat idle for longer than its timeout
+    // (600 s) between two calls.
+    let expiries = calls
+        .windows(2)
+        .filter(|w| w[1].at.duration_since(w[0].at) > jiff::SignedDuration::from_secs(600))
+        .count();
+    assert!(expiries >= 1, "this fleet's waves leave the session idle");
+    assert_eq!(named("login"), 1 + expiries, "{calls:#?}");
+    // The run ends by logging its session out.
+    assert_eq!(named("logout"), 1);
+    let last = calls.last().unwrap();
+    assert!(last.command.starts_with("mgmt_cli logout "), "{last:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_policy_install_whose_session_the_server_forgot_logs_in_again_and_goes_on() {
+    let calls = |run: &Run| -> Vec<cdt_core::sim::Delivered> {
+        let sim = run.connector.fleet();
+        let calls = sim.record().commands.iter();
+        calls.filter(|d| d.host == "mgmt").cloned().collect()
+    };
+    let base = deploy(JUMBO, "", "").await;
+    let before = calls(&base);
+    // The API restarts between two calls of the shared session that are close enough for
+    // the session to be still alive.
+    let pair = before
+        .windows(2)
+        .find(|w| {
+            w[0].command.contains("show-task")
+                && w[1].at > w[0].at
+                && w[1].at.duration_since(w[0].at) < jiff::SignedDuration::from_secs(60)
+        })
+        .expect("a task followed in the session");
+    let start: jiff::Timestamp = "2026-12-01T01:00:00Z".parse().unwrap();
+    let restart = pair[0].at.duration_since(start).as_secs_f64() + 0.5;
+    let run = deploy(
+        JUMBO,
+        &format!("[[faults]]\nkind = \"api_restarts\"\nat = {restart}\n"),
+        "",
+    )
+    .await;
+    assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
+    let after = calls(&run);
+    let logins = |c: &[cdt_core::sim::Delivered]| {
+        c.iter()
+            .filter(|d| d.command.starts_with("mgmt_cli login "))
+            .count()
+    };
+    assert_eq!(logins(&after), logins(&before) + 1, "{after:#?}");
+    // Every task still reached its end in the new session, and the session is logged out.
+    let sid = |d: &cdt_core::sim::Delivered| {
+        d.command
+            .split_whitespace()
+            .skip_while(|w| *w != "--session-id")
+            .nth(1)
+            .map(str::to_string)
+    };
+    let restart_at = start + jiff::SignedDuration::try_from_secs_f64(restart).unwrap();
+    let first_after = after.iter().find(|d| d.at > restart_at).unwrap();
+    let old = sid(first_after).unwrap();
+    let with_old_after: Vec<_> = after
+        .iter()
+        .filter(|d| d.at > restart_at && sid(d).as_deref() == Some(old.as_str()))
+        .collect();
+    assert!(
+        with_old_after.len() <= 2,
+        "only the calls in flight at the restart used the forgotten session: {with_old_after:#?}"
+    );
+    assert!(
+        after
+            .last()
+            .unwrap()
+            .command
+            .starts_with("mgmt_cli logout ")
     );
 }

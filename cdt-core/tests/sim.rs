@@ -412,6 +412,41 @@ fn a_management_call_without_a_session_is_an_api_error() {
 }
 
 #[test]
+fn a_management_session_idle_for_longer_than_its_timeout_is_gone() {
+    let mut sim = fleet("");
+    let login: serde_json::Value = serde_json::from_str(&ok(
+        &mut sim,
+        "mgmt",
+        "mgmt_cli login -r true --format json",
+    ))
+    .unwrap();
+    assert_eq!(login["session-timeout"], 600);
+    let sid = login["sid"].as_str().unwrap().to_string();
+    let show = format!("mgmt_cli show-task task-id none --session-id {sid} --format json");
+    // A call within the timeout keeps the session alive for another 600 s.
+    let r = sim.exec("mgmt", &show, later(&sim, 590)).unwrap();
+    assert!(!r.stdout.contains("wrong_session"), "{}", r.stdout);
+    let r = sim.exec("mgmt", &show, later(&sim, 590)).unwrap();
+    assert!(!r.stdout.contains("wrong_session"), "{}", r.stdout);
+    // Idle for 601 s after that call: even a read names the session unknown, and it stays
+    // unknown.
+    let r = sim.exec("mgmt", &show, later(&sim, 601)).unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+    assert!(
+        r.stdout.contains("generic_err_wrong_session_id"),
+        "{}",
+        r.stdout
+    );
+    let publish = format!("mgmt_cli publish --session-id {sid} --format json");
+    let r = sim.exec("mgmt", &publish, later(&sim, 1)).unwrap();
+    assert!(
+        r.stdout.contains("generic_err_wrong_session_id"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn the_fleet_file_refuses_unknown_fields() {
     let e = FleetFile::parse("latency = { instal = 5 }", InventoryFormat::Toml, None).unwrap_err();
     assert!(e.to_string().contains("instal"), "{e}");

@@ -174,4 +174,8 @@ impl Hosts for DriverHosts {
             tokio::time::sleep(real).await;
         }
     }
+
+    fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
 }

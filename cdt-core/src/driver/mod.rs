@@ -197,8 +197,8 @@ impl ControlHandle {
 pub struct Driver {
     hosts: Arc<DriverHosts>,
     settings: DriverSettings,
-    /// The Management Server, shared by every step's context.
-    management: Option<Arc<ManagementInfo>>,
+    /// The Management Server and its shared session, in every step's context.
+    management: Option<Arc<steps::ManagementLink>>,
 }
 
 impl Driver {
@@ -215,7 +215,10 @@ impl Driver {
                 settings.command_timeout,
                 settings.connect_timeout,
             )),
-            management: settings.management.clone().map(Arc::new),
+            management: settings
+                .management
+                .clone()
+                .map(|m| Arc::new(steps::ManagementLink::new(m))),
             settings,
         }
     }
@@ -492,6 +495,9 @@ impl Driver {
                     && let Err(e) = j.sync()
                 {
                     failure.get_or_insert(e);
+                }
+                if let Some(link) = &self.management {
+                    link.close(self.hosts.as_ref()).await;
                 }
                 return match failure {
                     None => Ok(rollout.totals()),

@@ -209,6 +209,12 @@ pub enum Fault {
         /// The cluster.
         cluster: String,
     },
+    /// The Management Server's API restarts `at` seconds after the start (`api restart`):
+    /// every session opened before then is forgotten.
+    ApiRestarts {
+        /// Seconds after the start.
+        at: f64,
+    },
     /// After an install or reboot, process `process` does not come back on `host`.
     ProcessDown {
         /// The gateway.

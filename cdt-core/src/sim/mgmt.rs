@@ -3,7 +3,10 @@
 //!
 //! Arguments are `mgmt_cli <command> [key value]… [--session-id SID] [--format json]
 //! [-d DOMAIN] [-r true]`; changes made in a session become visible only when it publishes.
+//! A session is forgotten after 600 s without a call (the `session-timeout` its login
+//! announces) or when the API restarts ([`super::Fault::ApiRestarts`]).
 
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{Reply, Sim};
@@ -44,6 +47,18 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
     let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
     let latency = sim.state.latency.command;
     let now = sim.state.now;
+    let start = sim.state.start;
+    let restarts: Vec<Timestamp> = sim
+        .state
+        .faults
+        .iter()
+        .filter_map(|(f, _)| match f {
+            super::Fault::ApiRestarts { at } => jiff::SignedDuration::try_from_secs_f64(*at)
+                .ok()
+                .and_then(|d| start.checked_add(d).ok()),
+            _ => None,
+        })
+        .collect();
     let mgmt = &mut sim.state.mgmt;
     let needs_session = !matches!(
         command,
@@ -53,11 +68,25 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
             | "show-simple-gateway"
             | "show-task"
     );
-    if needs_session
-        && !session
-            .as_ref()
-            .is_some_and(|s| mgmt.sessions.contains_key(s))
-    {
+    // A session idle for longer than its timeout is gone; a call in a live one keeps it.
+    let live = match session.as_deref() {
+        Some(sid) => match mgmt.sessions.get_mut(sid) {
+            Some(s)
+                if now.duration_since(s.last_used) <= super::state::SESSION_TIMEOUT
+                    && !restarts.iter().any(|r| s.since < *r && *r <= now) =>
+            {
+                s.last_used = now;
+                true
+            }
+            Some(_) => {
+                mgmt.sessions.remove(sid);
+                false
+            }
+            None => false,
+        },
+        None => false,
+    };
+    if (needs_session || session.is_some()) && !live {
         return api_error(
             "generic_err_wrong_session_id",
             "Wrong session id. Session may be expired. Please check session id and resend the request",
@@ -67,7 +96,14 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
         "login" => {
             mgmt.next_id += 1;
             let sid = format!("sid-{:08x}", mgmt.next_id);
-            mgmt.sessions.insert(sid.clone(), Default::default());
+            mgmt.sessions.insert(
+                sid.clone(),
+                super::state::MgmtSession {
+                    changes: Default::default(),
+                    since: now,
+                    last_used: now,
+                },
+            );
             reply(
                 json!({ "sid": sid, "url": "https://127.0.0.1:443/web_api", "session-timeout": 600, "api-server-version": "1.9.1" }),
                 latency,
@@ -92,8 +128,8 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
                     format!("Requested object [{name}] not found"),
                 );
             }
-            if let Some(changes) = session.as_ref().and_then(|s| mgmt.sessions.get_mut(s)) {
-                changes.insert(name.to_string(), version.to_string());
+            if let Some(s) = session.as_ref().and_then(|s| mgmt.sessions.get_mut(s)) {
+                s.changes.insert(name.to_string(), version.to_string());
             }
             let kind = if command == "set-simple-gateway" {
                 "simple-gateway"
@@ -109,7 +145,7 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
             let changes = session
                 .as_ref()
                 .and_then(|s| mgmt.sessions.get_mut(s))
-                .map(std::mem::take)
+                .map(|s| std::mem::take(&mut s.changes))
                 .unwrap_or_default();
             for (object, version) in changes {
                 mgmt.versions.insert(object.clone(), version.clone());

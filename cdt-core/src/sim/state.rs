@@ -159,12 +159,26 @@ pub(crate) struct MgmtState {
     pub(crate) policy_package: String,
     /// Object name → version, as published.
     pub(crate) versions: BTreeMap<String, String>,
-    /// Session id → changes not yet published.
-    pub(crate) sessions: BTreeMap<String, BTreeMap<String, String>>,
+    /// Session id → the session: its changes not yet published, when it was last used.
+    pub(crate) sessions: BTreeMap<String, MgmtSession>,
     /// Task id → (finishes at, status, description).
     pub(crate) tasks: BTreeMap<String, (Timestamp, String, String)>,
     pub(crate) next_id: u64,
 }
+
+/// A Management API session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MgmtSession {
+    /// Object name → version, not yet published.
+    pub(crate) changes: BTreeMap<String, String>,
+    /// When it was logged into.
+    pub(crate) since: Timestamp,
+    /// The last call made in it: it expires [`SESSION_TIMEOUT`] after that.
+    pub(crate) last_used: Timestamp,
+}
+
+/// How long a Management API session may stay idle (the API's default `session-timeout`).
+pub(crate) const SESSION_TIMEOUT: jiff::SignedDuration = jiff::SignedDuration::from_secs(600);
 
 /// Something scheduled to happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -161,6 +161,9 @@ pub struct SimpleClusterMember {
 pub struct Login {
     /// The session id.
     pub sid: String,
+    /// How many seconds the session may stay idle before the server forgets it.
+    #[serde(rename = "session-timeout", default)]
+    pub session_timeout: Option<u64>,
 }
 
 /// The reply of an asynchronous call (`publish`, `install-policy`, `add-simple-cluster` …).

@@ -1,17 +1,167 @@
-//! Management steps through `mgmt_cli … --format json` on the Management Server, in one
-//! session per step (login, changes, publish, logout): the object's version (SPEC 3.2 step 2)
-//! and the policy install after an install.
+//! Management steps through `mgmt_cli … --format json` on the Management Server (SPEC 5:
+//! `login` once, `publish` explicitly, `logout`).
+//!
+//! - A version change (SPEC 3.2 step 2) has a session of its own: login, the change, publish,
+//!   logout. What one publish makes visible is then that object's change and nothing else,
+//!   even while other targets change theirs at the same time.
+//! - Policy installs and the tasks they start share one session per run, held by
+//!   [`ManagementLink`]: the first install logs in, the others reuse it, and the driver logs
+//!   out when the run ends. They change no object, so sharing cannot mix anyone's changes.
 
 use super::{Hosts, ManagementInfo, StepContext, StepError, StepResult, command};
 use crate::gaia::commands;
-use crate::gaia::parse::mgmt;
+use crate::gaia::parse::{ParseError, mgmt};
 use crate::rollout::Outcome;
 
+/// The API's answer to a session id it does not know (expired after `session-timeout`
+/// seconds idle, or logged out).
+const WRONG_SESSION: &str = "generic_err_wrong_session_id";
+
+/// The Management Server and the API session a run's policy installs share.
+///
+/// The session is logged into when first needed, and again when it has been idle for nearly
+/// the `session-timeout` its login reply gave (the server forgets it then). Should the
+/// server still name the session unknown, it is logged into again once and the call made
+/// again: nothing was done under the unknown id. The session id is a credential: it is never
+/// formatted (`Debug` shows whether a session is open, not its id) and never journaled.
+pub struct ManagementLink {
+    info: ManagementInfo,
+    session: tokio::sync::Mutex<Option<Open>>,
+}
+
+/// An open session: its id, its last call and how long it may stay idle.
+struct Open {
+    sid: String,
+    last_used: jiff::Timestamp,
+    timeout: jiff::SignedDuration,
+}
+
+/// The idle time the API allows when its login reply does not say (its default).
+const DEFAULT_SESSION_TIMEOUT: u64 = 600;
+
+impl std::fmt::Debug for ManagementLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let open = self.session.try_lock().map(|s| s.is_some()).ok();
+        f.debug_struct("ManagementLink")
+            .field("info", &self.info)
+            .field("session_open", &open)
+            .finish()
+    }
+}
+
+impl ManagementLink {
+    /// A link to the Management Server `info` names, with no session yet.
+    pub fn new(info: ManagementInfo) -> ManagementLink {
+        ManagementLink {
+            info,
+            session: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The Management Server.
+    pub fn info(&self) -> &ManagementInfo {
+        &self.info
+    }
+
+    /// The shared session's id for a call made now, logging in first when there is none or
+    /// it may have expired.
+    async fn session(&self, hosts: &dyn Hosts) -> StepResult<String> {
+        let mut session = self.session.lock().await;
+        let now = hosts.now();
+        if let Some(open) = session.as_mut() {
+            // A tenth of the timeout (at most a minute) to spare: the server counts from
+            // when a call reached it, which is later than when it was sent.
+            let spare = (open.timeout / 10).min(jiff::SignedDuration::from_mins(1));
+            if now.duration_since(open.last_used) < open.timeout - spare {
+                open.last_used = now;
+                return Ok(open.sid.clone());
+            }
+        }
+        let login = call(
+            hosts,
+            &self.info,
+            "login",
+            &[("-r", "true")],
+            None,
+            mgmt::parse_login,
+        )
+        .await?;
+        let seconds = login.session_timeout.unwrap_or(DEFAULT_SESSION_TIMEOUT);
+        *session = Some(Open {
+            sid: login.sid.clone(),
+            last_used: now,
+            timeout: jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(i64::MAX)),
+        });
+        Ok(login.sid)
+    }
+
+    /// Forgets `sid` if it is still the shared one (another step may have logged in again).
+    async fn forget(&self, sid: &str) {
+        let mut session = self.session.lock().await;
+        if session.as_ref().is_some_and(|open| open.sid == sid) {
+            *session = None;
+        }
+    }
+
+    /// Runs `mgmt_cli name params` in the shared session, logging in again once if the
+    /// server no longer knows it.
+    async fn call<T>(
+        &self,
+        hosts: &dyn Hosts,
+        name: &str,
+        params: &[(&str, &str)],
+        read: impl Fn(&str) -> Result<T, ParseError>,
+    ) -> StepResult<T> {
+        let sid = self.session(hosts).await?;
+        match exec(hosts, &self.info, name, params, Some(&sid), &read).await? {
+            Err(ParseError::Api { code, .. }) if code == WRONG_SESSION => {
+                self.forget(&sid).await;
+                let sid = self.session(hosts).await?;
+                let reply = exec(hosts, &self.info, name, params, Some(&sid), &read).await?;
+                reply.map_err(|e| failed(&self.info, name, e))
+            }
+            reply => reply.map_err(|e| failed(&self.info, name, e)),
+        }
+    }
+
+    /// Logs the shared session out, if there is one (at the end of a run; a session left
+    /// behind by a dead orchestrator expires on the server on its own).
+    pub(crate) async fn close(&self, hosts: &dyn Hosts) {
+        let open = self.session.lock().await.take();
+        if let Some(open) = open {
+            logout(hosts, &self.info, &open.sid).await;
+        }
+    }
+}
+
 /// The Management Server a step needs.
-fn info(ctx: &StepContext) -> StepResult<&ManagementInfo> {
+fn link(ctx: &StepContext) -> StepResult<&ManagementLink> {
     ctx.management.as_deref().ok_or_else(|| {
         StepError::Failed("this step needs the Management Server, and none is configured".into())
     })
+}
+
+fn failed(m: &ManagementInfo, name: &str, e: ParseError) -> StepError {
+    StepError::Failed(format!("{}: mgmt_cli {name}: {e}", m.host))
+}
+
+/// Runs `mgmt_cli` and reads the reply; the outer error is the transport's.
+async fn exec<T>(
+    hosts: &dyn Hosts,
+    m: &ManagementInfo,
+    name: &str,
+    params: &[(&str, &str)],
+    session: Option<&str>,
+    read: impl Fn(&str) -> Result<T, ParseError>,
+) -> StepResult<Result<T, ParseError>> {
+    let line = command(commands::mgmt_cli(
+        name,
+        params,
+        session,
+        m.domain.as_deref(),
+    ))?;
+    let out = hosts.exec(&m.host, &line).await?;
+    Ok(read(&out.stdout))
 }
 
 /// Runs `mgmt_cli` and reads the reply, turning API errors into failures.
@@ -21,16 +171,11 @@ async fn call<T>(
     name: &str,
     params: &[(&str, &str)],
     session: Option<&str>,
-    read: impl Fn(&str) -> Result<T, crate::gaia::parse::ParseError>,
+    read: impl Fn(&str) -> Result<T, ParseError>,
 ) -> StepResult<T> {
-    let line = command(commands::mgmt_cli(
-        name,
-        params,
-        session,
-        m.domain.as_deref(),
-    ))?;
-    let out = hosts.exec(&m.host, &line).await?;
-    read(&out.stdout).map_err(|e| StepError::Failed(format!("{}: mgmt_cli {name}: {e}", m.host)))
+    exec(hosts, m, name, params, session, read)
+        .await?
+        .map_err(|e| failed(m, name, e))
 }
 
 async fn login(hosts: &dyn Hosts, m: &ManagementInfo) -> StepResult<String> {
@@ -50,19 +195,41 @@ async fn logout(hosts: &dyn Hosts, m: &ManagementInfo, sid: &str) {
     let _ = call(hosts, m, "logout", &[], Some(sid), |_| Ok(())).await;
 }
 
+/// The session a task is followed in.
+enum Session<'a> {
+    /// A step's own session.
+    Own(&'a ManagementInfo, &'a str),
+    /// The run's shared one.
+    Shared(&'a ManagementLink),
+}
+
 /// Waits for a task to finish and requires it to succeed.
-async fn wait_task(hosts: &dyn Hosts, ctx: &StepContext, task_id: &str) -> StepResult<()> {
+async fn wait_task(
+    hosts: &dyn Hosts,
+    ctx: &StepContext,
+    session: Session<'_>,
+    task_id: &str,
+) -> StepResult<()> {
     let mut waited = jiff::SignedDuration::ZERO;
+    let params = [("task-id", task_id)];
     loop {
-        let tasks = call(
-            hosts,
-            info(ctx)?,
-            "show-task",
-            &[("task-id", task_id)],
-            None,
-            mgmt::parse_show_task,
-        )
-        .await?;
+        let tasks = match session {
+            Session::Own(m, sid) => {
+                call(
+                    hosts,
+                    m,
+                    "show-task",
+                    &params,
+                    Some(sid),
+                    mgmt::parse_show_task,
+                )
+                .await?
+            }
+            Session::Shared(link) => {
+                link.call(hosts, "show-task", &params, mgmt::parse_show_task)
+                    .await?
+            }
+        };
         let done = !tasks.is_empty() && tasks.iter().all(mgmt::Task::is_finished);
         if done {
             return match tasks.iter().find(|t| {
@@ -97,7 +264,7 @@ pub(super) async fn set_version(
     } else {
         "set-simple-gateway"
     };
-    let m = info(ctx)?;
+    let m = link(ctx)?.info();
     let sid = login(hosts, m).await?;
     let result = async {
         call(
@@ -110,42 +277,36 @@ pub(super) async fn set_version(
         )
         .await?;
         let task = call(hosts, m, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
-        wait_task(hosts, ctx, &task.task_id).await
+        wait_task(hosts, ctx, Session::Own(m, &sid), &task.task_id).await
     }
     .await;
     logout(hosts, m, &sid).await;
     result.map(|()| Outcome::Ok)
 }
 
-/// Installs Access Control and Threat Prevention policy on the object.
+/// Installs Access Control and Threat Prevention policy on the object, in the run's shared
+/// session.
 pub(super) async fn install_policy(hosts: &dyn Hosts, ctx: &StepContext) -> StepResult<Outcome> {
-    let Some(m) = &ctx.management else {
+    let Some(link) = ctx.management.as_deref() else {
         return Err(StepError::Failed(
             "installing policy needs the Management Server, and none is configured".into(),
         ));
     };
-    let sid = login(hosts, m).await?;
-    let package = m.policy_package.clone();
-    let result = async {
-        let task = call(
+    let task = link
+        .call(
             hosts,
-            m,
             "install-policy",
             &[
-                ("policy-package", &package),
+                ("policy-package", &link.info.policy_package),
                 ("access", "true"),
                 ("threat-prevention", "true"),
                 ("targets.1", &ctx.object),
             ],
-            Some(&sid),
             mgmt::parse_task_id,
         )
         .await?;
-        wait_task(hosts, ctx, &task.task_id).await
-    }
-    .await;
-    logout(hosts, m, &sid).await;
-    result.map(|()| Outcome::Ok)
+    wait_task(hosts, ctx, Session::Shared(link), &task.task_id).await?;
+    Ok(Outcome::Ok)
 }
 
 /// An inventory read from the Management Server and the boxes themselves, with what could not

@@ -28,7 +28,7 @@ use crate::rollout::{Outcome, Phase, Step};
 use crate::transport::{ExecOutput, TransportError};
 
 pub use files::remote_name;
-pub use management::{Discovered, discover, inspect, read_database};
+pub use management::{Discovered, ManagementLink, discover, inspect, read_database};
 
 /// The hosts a step works on, as the driver provides them: commands and copies by host name,
 /// over sessions it keeps; local file digests; and waiting.
@@ -44,6 +44,8 @@ pub trait Hosts: Send + Sync {
     async fn digest(&self, local: &Path) -> Result<String, TransportError>;
     /// Waits `duration` (in the driver's clock).
     async fn sleep(&self, duration: SignedDuration);
+    /// The driver's clock.
+    fn now(&self) -> jiff::Timestamp;
 }
 
 /// How long steps wait for things that take time on the gateway.
@@ -108,8 +110,8 @@ pub struct StepContext {
     pub cluster: Option<ClusterInfo>,
     /// The package's kind (install or upgrade, reboot grace).
     pub package_kind: PackageKind,
-    /// The Management Server, when there is one.
-    pub management: Option<std::sync::Arc<ManagementInfo>>,
+    /// The Management Server and the run's shared session, when there is one.
+    pub management: Option<std::sync::Arc<ManagementLink>>,
     /// How long to wait for what takes time.
     pub waits: Waits,
 }
