@@ -221,9 +221,14 @@ pub(crate) fn resume(out: &Path, quiet: bool) -> CliResult {
         .and_then(|s| s.get("face"))
         .and_then(serde_json::Value::as_str)
     {
+        let how = match face {
+            "python" => " (cdt.Deployment.resume)",
+            "c" => " (cdt_deployment_resume)",
+            _ => "",
+        };
         return Err(format!(
             "{}: this run was made from {face}, which keeps its SSH settings or transport \
-             (never their secrets): resume it from there (in Python, cdt.Deployment.resume)",
+             (never their secrets): resume it from there{how}",
             out.display()
         )
         .into());

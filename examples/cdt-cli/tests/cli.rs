@@ -264,3 +264,45 @@ fn a_missing_file_is_an_error_naming_it() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn resuming_a_run_made_from_another_face_names_that_face_and_how_it_resumes() {
+    use cdt_core::candidates::generate::{GenerateOptions, generate};
+    use cdt_core::model::Package;
+    use cdt_core::rollout::RolloutSpec;
+    use cdt_core::run::{Prepared, RunInfo};
+    use cdt_core::sim::FleetFile;
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = FleetFile::load(&fixtures().join("fleets/ssh-fleet.toml")).unwrap();
+    let package = dir
+        .path()
+        .join("Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T89_FULL.tgz");
+    std::fs::write(&package, "the package\n").unwrap();
+    let package = Package::from_path(&package).unwrap();
+    for (face, how) in [
+        ("c", "cdt_deployment_resume"),
+        ("python", "cdt.Deployment.resume"),
+    ] {
+        let run = dir.path().join(face);
+        let list = generate(&fleet.inventory(), &package, &GenerateOptions::default()).list;
+        // What the C library and the Python module record of a transport of their own.
+        let info = RunInfo {
+            ssh: Some(serde_json::json!({"face": face, "transport": face})),
+            ..RunInfo::for_fleet(&fleet)
+        };
+        let plan = cdt_core::formats::plan::Plan::parse(
+            &format!(
+                r#"<CDT_Deployment_Plan><plan_settings/><install_package path="/var/tmp/{}"/></CDT_Deployment_Plan>"#,
+                package.file_name()
+            ),
+            None,
+        )
+        .unwrap();
+        let spec = RolloutSpec::with_plan(list, package.clone(), plan);
+        Prepared::fresh(&run, info, spec).unwrap();
+        let out = cdt(&["resume", path_str(&run)]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_stderr_has(&out, &format!("this run was made from {face}"));
+        assert_stderr_has(&out, how);
+    }
+}
