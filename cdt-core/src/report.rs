@@ -9,6 +9,7 @@
 //! (`at`, `from`, `to`). `totals`: targets by status. Times are RFC 3339 with sub-second
 //! precision.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -22,7 +23,7 @@ use crate::rollout::{ActionId, Event, Rollout, Status, Subject, Totals};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepReport {
     /// The plan's element name or the built-in step's name.
-    pub action: String,
+    pub action: Cow<'static, str>,
     /// How many times its command was delivered.
     pub attempts: u32,
     /// When it started.
@@ -33,9 +34,9 @@ pub struct StepReport {
     pub finished_at: Option<Timestamp>,
     /// `ok`, `failed`, `timed_out`, or `skipped` (never ran: an earlier critical step failed;
     /// or started but not finished when the report was written, which `error` says).
-    pub outcome: String,
+    pub outcome: Cow<'static, str>,
     /// What went wrong, when something did.
-    pub error: Option<String>,
+    pub error: Option<Cow<'static, str>>,
 }
 
 /// One target.
@@ -109,7 +110,8 @@ enum Place {
 #[derive(Debug, Clone)]
 pub struct ReportBuilder {
     report: Report,
-    places: HashMap<ActionId, Place>,
+    /// Where each action's step is, by action id (ids are issued from 0 upwards).
+    places: Vec<Option<Place>>,
     attempts: HashMap<ActionId, u32>,
     cluster_index: HashMap<String, usize>,
 }
@@ -157,7 +159,7 @@ impl ReportBuilder {
                 clusters,
                 totals: Totals::default(),
             },
-            places: HashMap::new(),
+            places: Vec::new(),
             attempts: HashMap::new(),
             cluster_index,
         }
@@ -172,7 +174,7 @@ impl ReportBuilder {
     }
 
     fn step_mut(&mut self, id: ActionId) -> Option<&mut StepReport> {
-        match *self.places.get(&id)? {
+        match (*self.places.get(usize::try_from(id.0).ok()?)?)? {
             Place::Target(t, s) => self.report.targets.get_mut(t)?.steps.get_mut(s),
             Place::Cluster(c, s) => self.report.clusters.get_mut(c)?.steps.get_mut(s),
         }
@@ -215,14 +217,14 @@ impl ReportBuilder {
                     return;
                 }
                 let step = StepReport {
-                    action: action.step.name().to_string(),
+                    action: Cow::Borrowed(action.step.name()),
                     attempts: 1 + self.attempts.get(&action.id).copied().unwrap_or(0),
                     started_at: *at,
                     finished_at: None,
                     // Until its outcome arrives (a live status file, or the report of a run
                     // that stopped before the step ended).
-                    outcome: "skipped".to_string(),
-                    error: Some("not finished when this report was written".to_string()),
+                    outcome: Cow::Borrowed("skipped"),
+                    error: Some(Cow::Borrowed("not finished when this report was written")),
                 };
                 let place = match action.subject {
                     Subject::Target(t) => self.report.targets.get_mut(t.0).map(|r| {
@@ -235,7 +237,12 @@ impl ReportBuilder {
                     }),
                 };
                 if let Some(p) = place {
-                    self.places.insert(action.id, p);
+                    if let Ok(i) = usize::try_from(action.id.0) {
+                        if self.places.len() <= i {
+                            self.places.resize(i + 1, None);
+                        }
+                        self.places[i] = Some(p);
+                    }
                 }
             }
             Event::StepFinished {
@@ -243,14 +250,14 @@ impl ReportBuilder {
             } => {
                 if let Some(step) = self.step_mut(*id) {
                     step.finished_at = Some(*at);
-                    step.outcome = outcome.word().to_string();
+                    step.outcome = Cow::Borrowed(outcome.word());
                     step.error = match outcome {
                         crate::rollout::Outcome::Failed(m)
-                        | crate::rollout::Outcome::Unreachable(m) => Some(m.clone()),
+                        | crate::rollout::Outcome::Unreachable(m) => Some(Cow::Owned(m.clone())),
                         crate::rollout::Outcome::Exited(code) if *code != 0 => {
-                            Some(format!("exit status {code}"))
+                            Some(Cow::Owned(format!("exit status {code}")))
                         }
-                        crate::rollout::Outcome::TimedOut => Some("timed out".to_string()),
+                        crate::rollout::Outcome::TimedOut => Some(Cow::Borrowed("timed out")),
                         _ => None,
                     };
                 }
@@ -258,12 +265,12 @@ impl ReportBuilder {
             Event::StepSkipped { at, target, step } => {
                 if let Some(t) = self.report.targets.get_mut(target.0) {
                     t.steps.push(StepReport {
-                        action: (*step).to_string(),
+                        action: Cow::Borrowed(*step),
                         attempts: 0,
                         started_at: *at,
                         finished_at: None,
-                        outcome: "skipped".to_string(),
-                        error: Some("not run: an earlier step failed".to_string()),
+                        outcome: Cow::Borrowed("skipped"),
+                        error: Some(Cow::Borrowed("not run: an earlier step failed")),
                     });
                 }
             }
@@ -285,6 +292,11 @@ impl ReportBuilder {
     /// The report as it stands.
     pub fn report(&self) -> &Report {
         &self.report
+    }
+
+    /// The report, the builder done with.
+    pub fn into_report(self) -> Report {
+        self.report
     }
 }
 
@@ -375,7 +387,7 @@ impl Report {
                         "{} ({})",
                         s.action,
                         if s.finished_at.is_some() {
-                            s.outcome.as_str()
+                            &*s.outcome
                         } else {
                             "running"
                         }

@@ -313,7 +313,7 @@ impl Prepared {
             run
         );
         let totals = result?;
-        let report = report.report().clone();
+        let report = report.into_report();
         report.save(&dir)?;
         Ok(Finished { totals, report })
     }

@@ -109,7 +109,7 @@ fn steps_after_a_critical_failure_are_reported_skipped() {
     let steps: Vec<(&str, &str)> = gw2
         .steps
         .iter()
-        .map(|s| (s.action.as_str(), s.outcome.as_str()))
+        .map(|s| (&*s.action, &*s.outcome))
         .collect();
     assert_eq!(
         steps,

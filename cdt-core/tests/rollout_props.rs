@@ -281,11 +281,8 @@ impl Case {
             let x = h.finish();
             let roll = x % 100;
             let script = matches!(
-                a.step,
-                Step::Run {
-                    action: plan::Action::ExecuteScript { .. },
-                    ..
-                }
+                &a.step,
+                Step::Run { action, .. } if matches!(**action, plan::Action::ExecuteScript { .. })
             );
             let outcome = if roll < rate * 4 {
                 Outcome::Failed("injected".into())
@@ -321,10 +318,7 @@ fn ok(outcome: &Outcome, step: &Step) -> bool {
         Outcome::Ok | Outcome::Exited(0) => true,
         Outcome::Exited(222) => matches!(
             step,
-            Step::Run {
-                action: plan::Action::ExecuteScript { .. },
-                ..
-            }
+            Step::Run { action, .. } if matches!(**action, plan::Action::ExecuteScript { .. })
         ),
         _ => false,
     }
@@ -334,7 +328,7 @@ fn ok(outcome: &Outcome, step: &Step) -> bool {
 fn takes_out_of_service(step: &Step) -> bool {
     match step {
         Step::Run { action, .. } => matches!(
-            action,
+            **action,
             plan::Action::InstallPackage { .. }
                 | plan::Action::UninstallCpusePackage { .. }
                 | plan::Action::UninstallLegacyPackage { .. }

@@ -572,20 +572,17 @@ impl Driver {
             return None;
         };
         let target = rollout.targets().get(t.0)?.name.clone();
-        match &action.step {
-            Step::Run {
-                action: plan::Action::Log { level, value },
-                ..
-            } => Some(DriverEvent::Log {
+        let Step::Run { action: run, .. } = &action.step else {
+            return None;
+        };
+        match &**run {
+            plan::Action::Log { level, value } => Some(DriverEvent::Log {
                 at,
                 target,
                 level: *level,
                 message: value.clone(),
             }),
-            Step::Run {
-                action: plan::Action::SendEmail { to, subject, body },
-                ..
-            } => Some(DriverEvent::Email {
+            plan::Action::SendEmail { to, subject, body } => Some(DriverEvent::Email {
                 at,
                 target,
                 to: to.clone(),

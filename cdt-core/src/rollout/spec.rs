@@ -85,7 +85,10 @@ impl Work {
     fn items(&self) -> Vec<Item> {
         let mut items = Vec::new();
         let run = |index, action: plan::Action, critical, always| Item {
-            step: Step::Run { index, action },
+            step: Step::Run {
+                index,
+                action: std::sync::Arc::new(action),
+            },
             critical,
             always,
             needs_previous_ok: false,

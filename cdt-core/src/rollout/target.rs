@@ -63,10 +63,7 @@ fn verdict(step: &Step, outcome: &Outcome) -> Verdict {
         Outcome::Exited(222)
             if matches!(
                 step,
-                Step::Run {
-                    action: plan::Action::ExecuteScript { .. },
-                    ..
-                }
+                Step::Run { action, .. } if matches!(**action, plan::Action::ExecuteScript { .. })
             ) =>
         {
             Verdict::RebootThenContinue

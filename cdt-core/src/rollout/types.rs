@@ -69,8 +69,9 @@ pub enum Step {
     Run {
         /// Its position in the plan, or `None` for a Basic-mode step.
         index: Option<usize>,
-        /// The action.
-        action: plan::Action,
+        /// The action, shared: a step is cloned into the action sent, its event and the
+        /// rollout's record of what is in flight.
+        action: std::sync::Arc<plan::Action>,
     },
     /// Target: make sure Access Control (and Threat Prevention) policy is installed, after an
     /// install.
