@@ -236,13 +236,13 @@ impl ReportBuilder {
                         Place::Cluster(c.0, r.steps.len() - 1)
                     }),
                 };
-                if let Some(p) = place {
-                    if let Ok(i) = usize::try_from(action.id.0) {
-                        if self.places.len() <= i {
-                            self.places.resize(i + 1, None);
-                        }
-                        self.places[i] = Some(p);
+                if let Some(p) = place
+                    && let Ok(i) = usize::try_from(action.id.0)
+                {
+                    if self.places.len() <= i {
+                        self.places.resize(i + 1, None);
                     }
+                    self.places[i] = Some(p);
                 }
             }
             Event::StepFinished {
