@@ -571,10 +571,16 @@ impl Driver {
         let Subject::Target(t) = action.subject else {
             return None;
         };
-        let target = rollout.targets().get(t.0)?.name.clone();
         let Step::Run { action: run, .. } = &action.step else {
             return None;
         };
+        if !matches!(
+            **run,
+            plan::Action::Log { .. } | plan::Action::SendEmail { .. }
+        ) {
+            return None;
+        }
+        let target = rollout.targets().get(t.0)?.name.clone();
         match &**run {
             plan::Action::Log { level, value } => Some(DriverEvent::Log {
                 at,

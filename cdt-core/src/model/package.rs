@@ -241,30 +241,33 @@ pub fn kind_from_file_name(file_name: &str) -> Result<PackageKind> {
     let after = &stem[start + MARK.len()..];
     let (version, rest) = Version::parse_prefix(after)
         .ok_or_else(|| err("no Gaia version after `Check_Point_`; give its kind explicitly"))?;
-    let words: Vec<&str> = rest.split('_').filter(|w| !w.is_empty()).collect();
+    // The words after the version, walked again for each question (no allocation: the
+    // simulator and the parsers ask this of every package name they meet).
+    let words = || rest.split('_').filter(|w| !w.is_empty());
     let is = |w: &str, word: &str| w.eq_ignore_ascii_case(word);
-    let take_after = |index: usize| {
-        words[index..].iter().find_map(|w| {
-            w.strip_prefix(['T', 't'])
-                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|n| n.parse::<u32>().ok())
-        })
+    let take = |w: &str| {
+        w.strip_prefix(['T', 't'])
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u32>().ok())
     };
+    // The first `T<number>` at or after the first word that is `word`.
+    let take_after = |word: &str| words().skip_while(|w| !is(w, word)).find_map(take);
     let is_blink = stem
         .get(..5)
         .is_some_and(|w| w.eq_ignore_ascii_case("blink"));
-    if let Some(i) = words.iter().position(|w| is(w, "JUMBO")) {
-        let take = take_after(i).ok_or_else(|| err("a Jumbo without a take (`T<number>`)"))?;
+    if words().any(|w| is(w, "JUMBO")) {
+        let take =
+            take_after("JUMBO").ok_or_else(|| err("a Jumbo without a take (`T<number>`)"))?;
         return Ok(PackageKind::Jumbo { version, take });
     }
-    if is_blink || words.iter().any(|w| is(w, "UPGRADE")) {
-        let take = words.iter().position(|w| is(w, "JHF")).and_then(take_after);
+    if is_blink || words().any(|w| is(w, "UPGRADE")) {
+        let take = take_after("JHF");
         return Ok(PackageKind::Upgrade {
             target: version,
             take,
         });
     }
-    if words.iter().any(|w| is(w, "HF") || is(w, "HOTFIX")) {
+    if words().any(|w| is(w, "HF") || is(w, "HOTFIX")) {
         return Ok(PackageKind::Hotfix { version });
     }
     Err(err(

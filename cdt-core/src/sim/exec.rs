@@ -85,7 +85,18 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
         Ok(w) => w,
         Err(e) => return Reply::fail(2, format!("sh: syntax error: {e}\n"), latency),
     };
-    let w: Vec<&str> = words.iter().map(|w| w.as_ref()).collect();
+    // The words as `&str`, on the stack for any command line of up to 16 words.
+    let mut small = [""; 16];
+    let large: Vec<&str>;
+    let w: &[&str] = if words.len() <= small.len() {
+        for (slot, word) in small.iter_mut().zip(&words) {
+            *slot = word;
+        }
+        &small[..words.len()]
+    } else {
+        large = words.iter().map(|w| w.as_ref()).collect();
+        &large
+    };
     let Some((&program, args)) = w.split_first() else {
         return Reply::ok("", 0.0);
     };

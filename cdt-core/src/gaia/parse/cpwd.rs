@@ -94,10 +94,22 @@ pub fn running_apps(processes: &[Process]) -> BTreeSet<RunningApp> {
 /// The processes that were executing in `before` and are not executing in `after`, in order: what
 /// a plan left stopped.
 pub fn stopped_since(before: &[Process], after: &[Process]) -> Vec<RunningApp> {
-    let after = running_apps(after);
-    running_apps(before)
+    // Borrowed keys: only what stopped (usually nothing) is copied.
+    fn running(processes: &[Process]) -> BTreeSet<(&str, Option<u32>)> {
+        processes
+            .iter()
+            .filter(|p| p.stat == ProcessStat::Executing)
+            .map(|p| (p.app.as_str(), p.ctx))
+            .collect()
+    }
+    let after = running(after);
+    running(before)
         .into_iter()
         .filter(|app| !after.contains(app))
+        .map(|(app, ctx)| RunningApp {
+            app: app.to_string(),
+            ctx,
+        })
         .collect()
 }
 
@@ -135,8 +147,7 @@ fn is_number(word: &str) -> bool {
 /// `CPD  0  3172  E  1  [10:15:02] 14/3/2026  Y  cpd`.
 fn parse_row(line: &Line<'_>, has_ctx: bool) -> Result<Process, ParseError> {
     let bad = || line.unexpected();
-    let words = words(line.text);
-    let mut cursor = words.iter().copied().peekable();
+    let mut cursor = words(line.text).peekable();
     let (_, app) = cursor.next().ok_or_else(bad)?;
     let ctx = if has_ctx {
         let (_, ctx) = cursor.next().ok_or_else(bad)?;

@@ -166,39 +166,28 @@ pub(crate) fn split_columns(text: &str) -> Vec<(usize, &str)> {
 }
 
 /// The whitespace-separated words of `text`, each with its byte offset.
-pub(crate) fn words(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::with_capacity(12);
-    if text.is_ascii() {
-        // The common case, byte by byte: ASCII whitespace is all the whitespace there is.
-        let mut start: Option<usize> = None;
-        for (i, b) in text.bytes().enumerate() {
-            if b.is_ascii_whitespace() || b == 0x0b {
-                if let Some(s) = start.take() {
-                    out.push((s, &text[s..i]));
-                }
-            } else if start.is_none() {
-                start = Some(i);
-            }
-        }
-        if let Some(s) = start {
-            out.push((s, &text[s..]));
-        }
-        return out;
+pub(crate) fn words(text: &str) -> Words<'_> {
+    Words { text, at: 0 }
+}
+
+/// The iterator [`words`] returns.
+#[derive(Debug, Clone)]
+pub(crate) struct Words<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        let rest = self.text.get(self.at..)?;
+        let start = self.at + rest.find(|c: char| !c.is_whitespace())?;
+        let word = &self.text[start..];
+        let len = word.find(char::is_whitespace).unwrap_or(word.len());
+        self.at = start + len;
+        Some((start, &word[..len]))
     }
-    let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        if c.is_whitespace() {
-            if let Some(s) = start.take() {
-                out.push((s, &text[s..i]));
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-    }
-    if let Some(s) = start {
-        out.push((s, &text[s..]));
-    }
-    out
 }
 
 #[cfg(test)]
