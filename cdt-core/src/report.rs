@@ -7,7 +7,7 @@
 //! each `{action, attempts, started_at, finished_at, outcome, error}`. `clusters`: per cluster
 //! `name`, `kind` (`clusterxl_ha`, `vrrp`, `vsx_vsls`), its own `steps`, and `failovers`
 //! (`at`, `from`, `to`). `totals`: targets by status. Times are RFC 3339 with sub-second
-//! precision.
+//! precision. Each target and each cluster is written on a line of its own.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -319,9 +319,37 @@ impl Report {
         Ok(())
     }
 
-    /// `report.json`.
+    /// `report.json`: the top level indented, each target and each cluster on a line of its
+    /// own (a fleet of thousands stays readable with `grep` and small to write). The same
+    /// JSON value as serializing [`Report`].
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        fn list<T: Serialize>(out: &mut Vec<u8>, key: &str, items: &[T]) {
+            out.extend_from_slice(format!("  \"{key}\": [").as_bytes());
+            for (i, item) in items.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                let _ = serde_json::to_writer(&mut *out, item);
+            }
+            out.extend_from_slice(if items.is_empty() {
+                b"],\n"
+            } else {
+                b"\n  ],\n"
+            });
+        }
+        #[derive(Serialize)]
+        struct At(#[serde(serialize_with = "crate::rfc3339::serialize_option")] Option<Timestamp>);
+        let mut out = Vec::with_capacity(64 + 256 * self.targets.len());
+        out.extend_from_slice(b"{\n  \"started_at\": ");
+        let _ = serde_json::to_writer(&mut out, &At(self.started_at));
+        out.extend_from_slice(b",\n  \"finished_at\": ");
+        let _ = serde_json::to_writer(&mut out, &At(self.finished_at));
+        out.extend_from_slice(b",\n");
+        list(&mut out, "targets", &self.targets);
+        list(&mut out, "clusters", &self.clusters);
+        out.extend_from_slice(b"  \"totals\": ");
+        let _ = serde_json::to_writer(&mut out, &self.totals);
+        out.extend_from_slice(b"\n}\n");
+        // serde_json writes UTF-8 only.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// `results.csv`: one row per target.

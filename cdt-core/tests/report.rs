@@ -68,6 +68,29 @@ fn report() -> cdt_core::report::Report {
 }
 
 #[test]
+fn report_json_is_the_report_with_one_line_per_target_and_per_cluster() {
+    let report = report();
+    let text = report.to_json();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json, serde_json::to_value(&report).unwrap());
+    for t in &report.targets {
+        let name = format!("{{\"name\":\"{}\",", t.name);
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(&name)).collect();
+        assert_eq!(lines.len(), 1, "{}: {lines:?}", t.name);
+        let line = lines[0].trim().trim_end_matches(',');
+        let alone: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(alone, serde_json::to_value(t).unwrap());
+    }
+    assert!(!report.clusters.is_empty());
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("{\"name\"") && l.contains("\"kind\""))
+            .count(),
+        report.clusters.len()
+    );
+}
+
+#[test]
 fn report_json_has_targets_clusters_and_totals() {
     let json: serde_json::Value = serde_json::from_str(&report().to_json()).unwrap();
     let keys: Vec<&str> = json

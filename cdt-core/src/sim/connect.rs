@@ -34,8 +34,14 @@ impl SimClock {
 
     /// The simulated time now.
     pub fn now(&self) -> Timestamp {
-        let elapsed = self.origin.elapsed().as_secs_f64() * self.scale;
-        let d = SignedDuration::try_from_secs_f64(elapsed).unwrap_or(super::NEVER);
+        let elapsed = self.origin.elapsed();
+        // Unscaled (the benchmarks, the demo at real speed): integer arithmetic only.
+        let d = if self.scale == 1.0 {
+            SignedDuration::try_from(elapsed).unwrap_or(super::NEVER)
+        } else {
+            SignedDuration::try_from_secs_f64(elapsed.as_secs_f64() * self.scale)
+                .unwrap_or(super::NEVER)
+        };
         self.start.checked_add(d).unwrap_or(self.start)
     }
 
