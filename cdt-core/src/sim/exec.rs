@@ -252,13 +252,14 @@ fn cprid(sim: &mut Sim, mgmt: &str, args: &[&str]) -> Reply {
         return usage();
     };
     // The gateway by its address (as cprid_util takes it) or its object name.
-    let matching: Vec<String> = sim
+    let mut matching: Vec<String> = sim
         .state
         .hosts
         .values()
         .filter(|h| (h.address == server || h.name == server) && !h.management)
         .map(|h| h.name.clone())
         .collect();
+    matching.sort_unstable();
     let target = match matching.as_slice() {
         [one] => one.clone(),
         [] => {

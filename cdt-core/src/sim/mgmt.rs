@@ -308,7 +308,9 @@ fn objects(sim: &Sim) -> Vec<Value> {
             "version": sim.state.mgmt.versions.get(&c.name),
         }));
     }
-    for h in sim.state.hosts.values() {
+    let mut hosts: Vec<&super::state::Host> = sim.state.hosts.values().collect();
+    hosts.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    for h in hosts {
         let kind = match (&h.cluster, h.management) {
             (_, true) => "CpmiHostCkp",
             (Some(_), _) => "CpmiClusterMember",

@@ -154,7 +154,7 @@ impl Sim {
         let start = fleet.start.unwrap_or_else(|| {
             Timestamp::from_second(1_767_225_600).unwrap_or(Timestamp::UNIX_EPOCH)
         });
-        let mut hosts = BTreeMap::new();
+        let mut hosts = std::collections::HashMap::new();
         let mut add = |g: &crate::model::Gateway, cluster: Option<&str>, down: bool| {
             let mut h = Host::new(&g.name, g.address.to_string(), g.version, g.take, start);
             h.platform = g.platform;
@@ -282,7 +282,9 @@ impl Sim {
 
     /// The names of the fleet's hosts (gateways, members and the Management Server).
     pub fn hosts(&self) -> impl Iterator<Item = &str> {
-        self.state.hosts.keys().map(String::as_str)
+        let mut names: Vec<&str> = self.state.hosts.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.into_iter()
     }
 
     /// A host's version and Jumbo take now.
@@ -528,7 +530,8 @@ impl Sim {
 
     /// Settles every cluster and opens or closes the record's spans for every host.
     fn observe(&mut self) {
-        let hosts: Vec<String> = self.state.hosts.keys().cloned().collect();
+        let mut hosts: Vec<String> = self.state.hosts.keys().cloned().collect();
+        hosts.sort_unstable();
         for host in hosts {
             self.observe_host(&host);
         }

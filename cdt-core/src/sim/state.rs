@@ -241,12 +241,24 @@ pub(crate) enum PendingEvent {
     CpuseIdle,
 }
 
+/// Serializes a map sorted by key.
+fn sorted<S: serde::Serializer, V: Serialize>(
+    map: &std::collections::HashMap<String, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let sorted: BTreeMap<&String, &V> = map.iter().collect();
+    sorted.serialize(serializer)
+}
+
 /// Everything the simulator keeps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SimState {
     pub(crate) start: Timestamp,
     pub(crate) now: Timestamp,
-    pub(crate) hosts: BTreeMap<String, Host>,
+    /// By name; hashed, as every command looks its host up. Written sorted by name, and
+    /// every walk over it sorts first, so nothing depends on the hash order.
+    #[serde(serialize_with = "sorted")]
+    pub(crate) hosts: std::collections::HashMap<String, Host>,
     pub(crate) clusters: BTreeMap<String, ClusterSim>,
     pub(crate) mgmt: MgmtState,
     pub(crate) latency: Latency,
