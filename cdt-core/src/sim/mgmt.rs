@@ -3,8 +3,8 @@
 //!
 //! Arguments are `mgmt_cli <command> [key value]… [--session-id SID] [--format json]
 //! [-d DOMAIN] [-r true]`; changes made in a session become visible only when it publishes.
-//! A session is forgotten after 600 s without a call (the `session-timeout` its login
-//! announces) or when the API restarts ([`super::Fault::ApiRestarts`]).
+//! A session is forgotten after `session-timeout` seconds without a call (600 unless its
+//! login asked for 10 to 3600) or when the API restarts ([`super::Fault::ApiRestarts`]).
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -72,7 +72,10 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
     let live = match session.as_deref() {
         Some(sid) => match mgmt.sessions.get_mut(sid) {
             Some(s)
-                if now.duration_since(s.last_used) <= super::state::SESSION_TIMEOUT
+                if now.duration_since(s.last_used)
+                    <= jiff::SignedDuration::from_secs(
+                        i64::try_from(s.timeout).unwrap_or(i64::MAX),
+                    )
                     && !restarts.iter().any(|r| s.since < *r && *r <= now) =>
             {
                 s.last_used = now;
@@ -94,6 +97,16 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
     }
     match command {
         "login" => {
+            let timeout = match param("session-timeout").map(str::parse::<u64>) {
+                None => super::state::SESSION_TIMEOUT,
+                Some(Ok(t)) if (10..=3600).contains(&t) => t,
+                Some(_) => {
+                    return api_error(
+                        "generic_err_invalid_parameter",
+                        "Invalid parameter: [session-timeout] must be between 10 and 3600",
+                    );
+                }
+            };
             mgmt.next_id += 1;
             let sid = format!("sid-{:08x}", mgmt.next_id);
             mgmt.sessions.insert(
@@ -102,10 +115,11 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
                     changes: Default::default(),
                     since: now,
                     last_used: now,
+                    timeout,
                 },
             );
             reply(
-                json!({ "sid": sid, "url": "https://127.0.0.1:443/web_api", "session-timeout": 600, "api-server-version": "1.9.1" }),
+                json!({ "sid": sid, "url": "https://127.0.0.1:443/web_api", "session-timeout": timeout, "api-server-version": "1.9.1" }),
                 latency,
             )
         }

@@ -173,12 +173,15 @@ pub(crate) struct MgmtSession {
     pub(crate) changes: BTreeMap<String, String>,
     /// When it was logged into.
     pub(crate) since: Timestamp,
-    /// The last call made in it: it expires [`SESSION_TIMEOUT`] after that.
+    /// The last call made in it: it expires `timeout` seconds after that.
     pub(crate) last_used: Timestamp,
+    /// The `session-timeout` its login asked for (10 to 3600 s), else [`SESSION_TIMEOUT`].
+    pub(crate) timeout: u64,
 }
 
-/// How long a Management API session may stay idle (the API's default `session-timeout`).
-pub(crate) const SESSION_TIMEOUT: jiff::SignedDuration = jiff::SignedDuration::from_secs(600);
+/// How long a Management API session may stay idle, in seconds (the API's default
+/// `session-timeout`).
+pub(crate) const SESSION_TIMEOUT: u64 = 600;
 
 /// Something scheduled to happen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

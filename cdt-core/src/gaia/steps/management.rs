@@ -39,6 +39,11 @@ struct Open {
 /// The idle time the API allows when its login reply does not say (its default).
 const DEFAULT_SESSION_TIMEOUT: u64 = 600;
 
+/// The idle time every login asks for: the API's longest, an hour. Waits in a deployment
+/// (an upgrade, a reboot) are long, and a session lost between a change and its publish
+/// costs the change.
+const SESSION_TIMEOUT: &str = "3600";
+
 impl std::fmt::Debug for ManagementLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let open = self.session.try_lock().map(|s| s.is_some()).ok();
@@ -81,7 +86,7 @@ impl ManagementLink {
             hosts,
             &self.info,
             "login",
-            &[("-r", "true")],
+            &[("-r", "true"), ("session-timeout", SESSION_TIMEOUT)],
             None,
             mgmt::parse_login,
         )
@@ -183,7 +188,7 @@ async fn login(hosts: &dyn Hosts, m: &ManagementInfo) -> StepResult<String> {
         hosts,
         m,
         "login",
-        &[("-r", "true")],
+        &[("-r", "true"), ("session-timeout", SESSION_TIMEOUT)],
         None,
         mgmt::parse_login,
     )
@@ -195,41 +200,20 @@ async fn logout(hosts: &dyn Hosts, m: &ManagementInfo, sid: &str) {
     let _ = call(hosts, m, "logout", &[], Some(sid), |_| Ok(())).await;
 }
 
-/// The session a task is followed in.
-enum Session<'a> {
-    /// A step's own session.
-    Own(&'a ManagementInfo, &'a str),
-    /// The run's shared one.
-    Shared(&'a ManagementLink),
-}
-
-/// Waits for a task to finish and requires it to succeed.
+/// Waits for a task to finish and requires it to succeed, following it in the run's shared
+/// session (`show-task` changes nothing, and any session may follow any task).
 async fn wait_task(
     hosts: &dyn Hosts,
     ctx: &StepContext,
-    session: Session<'_>,
+    link: &ManagementLink,
     task_id: &str,
 ) -> StepResult<()> {
     let mut waited = jiff::SignedDuration::ZERO;
     let params = [("task-id", task_id)];
     loop {
-        let tasks = match session {
-            Session::Own(m, sid) => {
-                call(
-                    hosts,
-                    m,
-                    "show-task",
-                    &params,
-                    Some(sid),
-                    mgmt::parse_show_task,
-                )
-                .await?
-            }
-            Session::Shared(link) => {
-                link.call(hosts, "show-task", &params, mgmt::parse_show_task)
-                    .await?
-            }
-        };
+        let tasks = link
+            .call(hosts, "show-task", &params, mgmt::parse_show_task)
+            .await?;
         let done = !tasks.is_empty() && tasks.iter().all(mgmt::Task::is_finished);
         if done {
             return match tasks.iter().find(|t| {
@@ -264,24 +248,49 @@ pub(super) async fn set_version(
     } else {
         "set-simple-gateway"
     };
-    let m = link(ctx)?.info();
-    let sid = login(hosts, m).await?;
-    let result = async {
-        call(
-            hosts,
-            m,
-            command_name,
-            &[("name", &ctx.object), ("version", version)],
-            Some(&sid),
-            mgmt::parse_reply,
-        )
-        .await?;
-        let task = call(hosts, m, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
-        wait_task(hosts, ctx, Session::Own(m, &sid), &task.task_id).await
+    let link = link(ctx)?;
+    let m = link.info();
+    // A session the server forgets before the change is published (an idle timeout, an
+    // API restart) loses the change with it: the whole sequence is made again in a new one.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let sid = login(hosts, m).await?;
+        let sent = async {
+            let set = exec(
+                hosts,
+                m,
+                command_name,
+                &[("name", &ctx.object), ("version", version)],
+                Some(&sid),
+                mgmt::parse_reply,
+            )
+            .await?;
+            if let Err(e) = set {
+                return Ok(Err((command_name, e)));
+            }
+            let publish = exec(hosts, m, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
+            Ok::<_, StepError>(publish.map_err(|e| ("publish", e)))
+        }
+        .await;
+        let task = match sent {
+            Ok(Ok(task)) => task,
+            Ok(Err((_, ParseError::Api { code, .. }))) if code == WRONG_SESSION && tries < 3 => {
+                continue;
+            }
+            Ok(Err((name, e))) => {
+                logout(hosts, m, &sid).await;
+                return Err(failed(m, name, e));
+            }
+            Err(e) => {
+                logout(hosts, m, &sid).await;
+                return Err(e);
+            }
+        };
+        let waited = wait_task(hosts, ctx, link, &task.task_id).await;
+        logout(hosts, m, &sid).await;
+        return waited.map(|()| Outcome::Ok);
     }
-    .await;
-    logout(hosts, m, &sid).await;
-    result.map(|()| Outcome::Ok)
 }
 
 /// Installs Access Control and Threat Prevention policy on the object, in the run's shared
@@ -305,7 +314,7 @@ pub(super) async fn install_policy(hosts: &dyn Hosts, ctx: &StepContext) -> Step
             mgmt::parse_task_id,
         )
         .await?;
-    wait_task(hosts, ctx, Session::Shared(link), &task.task_id).await?;
+    wait_task(hosts, ctx, link, &task.task_id).await?;
     Ok(Outcome::Ok)
 }
 
