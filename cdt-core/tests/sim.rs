@@ -22,6 +22,11 @@ fn later(sim: &Sim, seconds: i64) -> Timestamp {
     sim.now() + SignedDuration::from_secs(seconds)
 }
 
+/// `mgmt_cli login -r true` on the Management Server: its JSON reply.
+fn login(sim: &mut Sim) -> serde_json::Value {
+    serde_json::from_str(&ok(sim, "mgmt", "mgmt_cli login -r true --format json")).unwrap()
+}
+
 fn ok(sim: &mut Sim, host: &str, command: &str) -> String {
     common::fleets::run_ok(sim, host, command)
 }
@@ -353,13 +358,7 @@ fn an_install_in_progress_finishes_after_the_orchestrator_died() {
 #[test]
 fn the_management_server_publishes_versions_and_installs_policy_in_one_session() {
     let mut sim = fleet("");
-    let login: serde_json::Value = serde_json::from_str(&ok(
-        &mut sim,
-        "mgmt",
-        "mgmt_cli login -r true --format json",
-    ))
-    .unwrap();
-    let sid = login["sid"].as_str().unwrap().to_string();
+    let sid = login(&mut sim)["sid"].as_str().unwrap().to_string();
     ok(
         &mut sim,
         "mgmt",
@@ -414,12 +413,7 @@ fn a_management_call_without_a_session_is_an_api_error() {
 #[test]
 fn a_management_session_idle_for_longer_than_its_timeout_is_gone() {
     let mut sim = fleet("");
-    let login: serde_json::Value = serde_json::from_str(&ok(
-        &mut sim,
-        "mgmt",
-        "mgmt_cli login -r true --format json",
-    ))
-    .unwrap();
+    let login = login(&mut sim);
     assert_eq!(login["session-timeout"], 600);
     let sid = login["sid"].as_str().unwrap().to_string();
     let show = format!("mgmt_cli show-task task-id none --session-id {sid} --format json");

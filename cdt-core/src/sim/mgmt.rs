@@ -71,13 +71,7 @@ pub(crate) fn run(sim: &mut Sim, args: &[&str]) -> Reply {
     // A session idle for longer than its timeout is gone; a call in a live one keeps it.
     let live = match session.as_deref() {
         Some(sid) => match mgmt.sessions.get_mut(sid) {
-            Some(s)
-                if now.duration_since(s.last_used)
-                    <= jiff::SignedDuration::from_secs(
-                        i64::try_from(s.timeout).unwrap_or(i64::MAX),
-                    )
-                    && !restarts.iter().any(|r| s.since < *r && *r <= now) =>
-            {
+            Some(s) if s.alive(now, &restarts) => {
                 s.last_used = now;
                 true
             }

@@ -179,6 +179,17 @@ pub(crate) struct MgmtSession {
     pub(crate) timeout: u64,
 }
 
+impl MgmtSession {
+    /// Whether the session is still known at `now`: not idle for longer than its timeout,
+    /// and opened after every API restart up to `now`.
+    pub(crate) fn alive(&self, now: Timestamp, restarts: &[Timestamp]) -> bool {
+        let timeout =
+            jiff::SignedDuration::from_secs(i64::try_from(self.timeout).unwrap_or(i64::MAX));
+        now.duration_since(self.last_used) <= timeout
+            && !restarts.iter().any(|r| self.since < *r && *r <= now)
+    }
+}
+
 /// How long a Management API session may stay idle, in seconds (the API's default
 /// `session-timeout`).
 pub(crate) const SESSION_TIMEOUT: u64 = 600;

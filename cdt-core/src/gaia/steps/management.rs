@@ -82,15 +82,7 @@ impl ManagementLink {
                 return Ok(open.sid.clone());
             }
         }
-        let login = call(
-            hosts,
-            &self.info,
-            "login",
-            &[("-r", "true"), ("session-timeout", SESSION_TIMEOUT)],
-            None,
-            mgmt::parse_login,
-        )
-        .await?;
+        let login = login(hosts, &self.info).await?;
         let seconds = login.session_timeout.unwrap_or(DEFAULT_SESSION_TIMEOUT);
         *session = Some(Open {
             sid: login.sid.clone(),
@@ -119,7 +111,7 @@ impl ManagementLink {
     ) -> StepResult<T> {
         let sid = self.session(hosts).await?;
         match exec(hosts, &self.info, name, params, Some(&sid), &read).await? {
-            Err(ParseError::Api { code, .. }) if code == WRONG_SESSION => {
+            Err(e) if is_wrong_session(&e) => {
                 self.forget(&sid).await;
                 let sid = self.session(hosts).await?;
                 let reply = exec(hosts, &self.info, name, params, Some(&sid), &read).await?;
@@ -144,6 +136,11 @@ fn link(ctx: &StepContext) -> StepResult<&ManagementLink> {
     ctx.management.as_deref().ok_or_else(|| {
         StepError::Failed("this step needs the Management Server, and none is configured".into())
     })
+}
+
+/// Whether the server no longer knows the session a call named.
+fn is_wrong_session(e: &ParseError) -> bool {
+    matches!(e, ParseError::Api { code, .. } if code == WRONG_SESSION)
 }
 
 fn failed(m: &ManagementInfo, name: &str, e: ParseError) -> StepError {
@@ -183,8 +180,8 @@ async fn call<T>(
         .map_err(|e| failed(m, name, e))
 }
 
-async fn login(hosts: &dyn Hosts, m: &ManagementInfo) -> StepResult<String> {
-    let login = call(
+async fn login(hosts: &dyn Hosts, m: &ManagementInfo) -> StepResult<mgmt::Login> {
+    call(
         hosts,
         m,
         "login",
@@ -192,8 +189,7 @@ async fn login(hosts: &dyn Hosts, m: &ManagementInfo) -> StepResult<String> {
         None,
         mgmt::parse_login,
     )
-    .await?;
-    Ok(login.sid)
+    .await
 }
 
 async fn logout(hosts: &dyn Hosts, m: &ManagementInfo, sid: &str) {
@@ -255,41 +251,58 @@ pub(super) async fn set_version(
     let mut tries = 0;
     loop {
         tries += 1;
-        let sid = login(hosts, m).await?;
-        let sent = async {
-            let set = exec(
-                hosts,
-                m,
-                command_name,
-                &[("name", &ctx.object), ("version", version)],
-                Some(&sid),
-                mgmt::parse_reply,
-            )
-            .await?;
-            if let Err(e) = set {
-                return Ok(Err((command_name, e)));
-            }
-            let publish = exec(hosts, m, "publish", &[], Some(&sid), mgmt::parse_task_id).await?;
-            Ok::<_, StepError>(publish.map_err(|e| ("publish", e)))
-        }
-        .await;
-        let task = match sent {
-            Ok(Ok(task)) => task,
-            Ok(Err((_, ParseError::Api { code, .. }))) if code == WRONG_SESSION && tries < 3 => {
-                continue;
-            }
-            Ok(Err((name, e))) => {
-                logout(hosts, m, &sid).await;
-                return Err(failed(m, name, e));
-            }
-            Err(e) => {
-                logout(hosts, m, &sid).await;
-                return Err(e);
-            }
+        let sid = login(hosts, m).await?.sid;
+        let task =
+            match change_and_publish(hosts, m, command_name, &ctx.object, version, &sid).await {
+                Ok(Some(task)) => Ok(task),
+                Ok(None) if tries < CHANGE_TRIES => continue,
+                Ok(None) => Err(StepError::Failed(format!(
+                    "{}: the Management Server lost the session {CHANGE_TRIES} times before the \
+                 change was published",
+                    m.host
+                ))),
+                Err(e) => Err(e),
+            };
+        let waited = match task {
+            Ok(task) => wait_task(hosts, ctx, link, &task.task_id).await,
+            Err(e) => Err(e),
         };
-        let waited = wait_task(hosts, ctx, link, &task.task_id).await;
         logout(hosts, m, &sid).await;
         return waited.map(|()| Outcome::Ok);
+    }
+}
+
+/// How many sessions a version change may lose before it counts as failed.
+const CHANGE_TRIES: u32 = 3;
+
+/// Sets the object's version in session `sid` and publishes it: the publish task, or `None`
+/// when the server no longer knows the session (nothing was published under it).
+async fn change_and_publish(
+    hosts: &dyn Hosts,
+    m: &ManagementInfo,
+    command_name: &str,
+    object: &str,
+    version: &str,
+    sid: &str,
+) -> StepResult<Option<mgmt::TaskId>> {
+    let params = [("name", object), ("version", version)];
+    match exec(
+        hosts,
+        m,
+        command_name,
+        &params,
+        Some(sid),
+        mgmt::parse_reply,
+    )
+    .await?
+    {
+        Err(e) if is_wrong_session(&e) => return Ok(None),
+        Err(e) => return Err(failed(m, command_name, e)),
+        Ok(_) => {}
+    }
+    match exec(hosts, m, "publish", &[], Some(sid), mgmt::parse_task_id).await? {
+        Err(e) if is_wrong_session(&e) => Ok(None),
+        reply => reply.map(Some).map_err(|e| failed(m, "publish", e)),
     }
 }
 
@@ -346,7 +359,7 @@ pub async fn read_database(hosts: &dyn Hosts, m: &ManagementInfo) -> Result<Disc
     use crate::model::{
         Cluster, ClusterKind, Gateway, Inventory, Member, MemberRole, Reachability,
     };
-    let sid = login(hosts, m).await.map_err(message)?;
+    let sid = login(hosts, m).await.map_err(message)?.sid;
     let read = async {
         let mut objects = Vec::new();
         let mut offset = 0u32;

@@ -9,7 +9,9 @@
 //! policy again changes nothing.
 //! Steps wait inside themselves for what the gateway is doing (CPUSE busy with an earlier
 //! operation, a reboot at the end of an install); whether a failed step is retried is the
-//! rollout's decision, and it does not retry.
+//! rollout's decision, and it does not retry. The one thing a step makes good itself is a
+//! Management API session the server forgot (idle too long, an API restart): it logs in again
+//! and makes again what nothing was done under (see [`ManagementLink`]).
 
 mod cluster;
 mod files;
