@@ -21,6 +21,11 @@ use cdt_core::rollout::{Rollout, RolloutSpec, Totals};
 use cdt_core::sim::{Sim, SimConnector};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
+/// With `--features mimalloc`: the allocator the `cdt` command uses.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TARGETS: usize = 10_000;
 
 struct Prepared {

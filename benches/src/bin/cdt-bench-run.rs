@@ -23,6 +23,11 @@ use cdt_core::rollout::RolloutSpec;
 use cdt_core::run::{Prepared, RunInfo};
 use cdt_core::sim::{FleetFile, Sim, SimConnector};
 
+/// With `--features mimalloc`: the allocator the `cdt` command uses.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn write(dir: &Path, targets: usize) -> Result<()> {
