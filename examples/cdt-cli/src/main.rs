@@ -38,8 +38,8 @@ mod run;
 mod ssh;
 
 /// mimalloc rather than the system allocator: a whole run allocates millions of small strings
-/// (commands, replies, journal lines), and mimalloc makes the 10,000-target benchmark run about
-/// a fifth faster (`cargo bench -p cdt-benches --bench engine --features mimalloc`).
+/// (commands, replies, journal lines); compare the two with
+/// `cargo bench -p cdt-benches --bench engine [--features mimalloc]`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
