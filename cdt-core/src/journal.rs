@@ -93,6 +93,34 @@ enum Entry {
     },
 }
 
+/// A `sent` line, as serializing [`Entry::Sent`] writes it (two lines per step: written
+/// directly).
+fn write_sent(buf: &mut Vec<u8>, id: ActionId, step: &str, at: Timestamp) {
+    buf.extend_from_slice(b"{\"entry\":\"sent\",\"id\":");
+    crate::json::push_u64(buf, id.0);
+    buf.extend_from_slice(b",\"step\":");
+    crate::json::push_str(buf, step);
+    buf.extend_from_slice(b",\"at\":");
+    crate::json::push_timestamp(buf, at);
+    buf.push(b'}');
+}
+
+/// An `outcome` line, as serializing [`Entry::Outcome`] writes it.
+fn write_outcome(buf: &mut Vec<u8>, id: ActionId, outcome: &Outcome, at: Timestamp) -> Result<()> {
+    buf.extend_from_slice(b"{\"entry\":\"outcome\",\"id\":");
+    crate::json::push_u64(buf, id.0);
+    buf.extend_from_slice(b",\"outcome\":");
+    match outcome {
+        Outcome::Ok => buf.extend_from_slice(b"{\"outcome\":\"ok\"}"),
+        other => serde_json::to_writer(&mut *buf, other)
+            .map_err(|e| Error::Journal(format!("cannot write the journal: {e}")))?,
+    }
+    buf.extend_from_slice(b",\"at\":");
+    crate::json::push_timestamp(buf, at);
+    buf.push(b'}');
+    Ok(())
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -340,6 +368,14 @@ impl Journal {
     }
 
     fn append(&mut self, entry: &Entry) -> Result<()> {
+        self.append_with(|buffer| {
+            serde_json::to_writer(buffer, entry)
+                .map_err(|e| Error::Journal(format!("cannot write the journal: {e}")))
+        })
+    }
+
+    /// Appends one line that `write` puts into the buffer.
+    fn append_with(&mut self, write: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
         if self.limit.is_some_and(|limit| self.written >= limit) {
             return Err(Error::Journal(format!(
                 "{}: the journal stopped at entry {} (crash test)",
@@ -347,9 +383,12 @@ impl Journal {
                 self.written
             )));
         }
+        let start = self.buffer.len();
+        if let Err(e) = write(&mut self.buffer) {
+            self.buffer.truncate(start);
+            return Err(e);
+        }
         self.written += 1;
-        serde_json::to_writer(&mut self.buffer, entry)
-            .map_err(|e| Error::Journal(format!("cannot write the journal: {e}")))?;
         self.buffer.push(b'\n');
         self.dirty = true;
         Ok(())
@@ -384,20 +423,15 @@ impl Journal {
 
     /// Records that `action` is about to be sent. Call [`Journal::sync`] before sending it.
     pub fn sent(&mut self, action: &Action, at: Timestamp) -> Result<()> {
-        self.append(&Entry::Sent {
-            id: action.id,
-            step: action.step.name().to_string(),
-            at,
+        self.append_with(|buf| {
+            write_sent(buf, action.id, action.step.name(), at);
+            Ok(())
         })
     }
 
     /// Records an outcome given to the rollout.
     pub fn outcome(&mut self, id: ActionId, outcome: &Outcome, at: Timestamp) -> Result<()> {
-        self.append(&Entry::Outcome {
-            id,
-            outcome: outcome.clone(),
-            at,
-        })
+        self.append_with(|buf| write_outcome(buf, id, outcome, at))
     }
 
     /// Records a timeout given to the rollout.
@@ -443,5 +477,54 @@ fn lock(file: &File, path: &Path) -> Result<()> {
             path: path.to_path_buf(),
             source: e,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_line(entry: &Entry) -> String {
+        serde_json::to_string(entry).unwrap()
+    }
+
+    #[test]
+    fn sent_and_outcome_lines_are_the_entries_serde_writes() {
+        let times = [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00.108583417Z",
+            "2026-06-30T23:59:59.5Z",
+        ];
+        for (i, at) in times.iter().enumerate() {
+            let at: Timestamp = at.parse().unwrap();
+            let id = ActionId([0, 7, u64::MAX][i]);
+            for step in [
+                "check_cluster_state",
+                "install_package",
+                "a \"b\"\\c\n",
+                "ünï",
+            ] {
+                let mut buf = Vec::new();
+                write_sent(&mut buf, id, step, at);
+                let sent = Entry::Sent {
+                    id,
+                    step: step.to_string(),
+                    at,
+                };
+                assert_eq!(String::from_utf8(buf).unwrap(), serde_line(&sent));
+            }
+            for outcome in [
+                Outcome::Ok,
+                Outcome::Exited(222),
+                Outcome::Failed("no \"space\" left".into()),
+                Outcome::TimedOut,
+                Outcome::Unreachable("connection refused".into()),
+            ] {
+                let mut buf = Vec::new();
+                write_outcome(&mut buf, id, &outcome, at).unwrap();
+                let entry = Entry::Outcome { id, outcome, at };
+                assert_eq!(String::from_utf8(buf).unwrap(), serde_line(&entry));
+            }
+        }
     }
 }

@@ -30,6 +30,7 @@ pub mod formats;
 pub mod gaia;
 pub mod input;
 pub mod journal;
+mod json;
 pub mod model;
 #[cfg(feature = "driver")]
 pub mod report;
@@ -47,3 +48,8 @@ pub use error::{Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// The hash map of the maps looked up on every command and step (hosts by name, running steps
+/// by id): foldhash, several times faster than the standard SipHash on short keys, and still
+/// seeded per process. Nothing depends on its order: every walk over one sorts first.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;

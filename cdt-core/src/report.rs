@@ -10,7 +10,6 @@
 //! precision. Each target and each cluster is written on a line of its own.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
@@ -56,6 +55,57 @@ pub struct TargetReport {
     pub reason: Option<String>,
     /// Its steps, in order.
     pub steps: Vec<StepReport>,
+}
+
+impl StepReport {
+    /// Appends the step as serializing it writes it.
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        use crate::json::{push_opt_str, push_opt_timestamp, push_str, push_timestamp, push_u64};
+        buf.extend_from_slice(b"{\"action\":");
+        push_str(buf, &self.action);
+        buf.extend_from_slice(b",\"attempts\":");
+        push_u64(buf, u64::from(self.attempts));
+        buf.extend_from_slice(b",\"started_at\":");
+        push_timestamp(buf, self.started_at);
+        buf.extend_from_slice(b",\"finished_at\":");
+        push_opt_timestamp(buf, self.finished_at);
+        buf.extend_from_slice(b",\"outcome\":");
+        push_str(buf, &self.outcome);
+        buf.extend_from_slice(b",\"error\":");
+        push_opt_str(buf, self.error.as_deref());
+        buf.push(b'}');
+    }
+}
+
+impl TargetReport {
+    /// Appends the target as serializing it writes it (one per target in `report.json`:
+    /// written directly).
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        use crate::json::{push_opt_str, push_str, push_u64};
+        buf.extend_from_slice(b"{\"name\":");
+        push_str(buf, &self.name);
+        buf.extend_from_slice(b",\"cluster\":");
+        push_opt_str(buf, self.cluster.as_deref());
+        buf.extend_from_slice(b",\"batch\":");
+        match self.batch {
+            Some(batch) => push_u64(buf, u64::from(batch)),
+            None => buf.extend_from_slice(b"null"),
+        }
+        buf.extend_from_slice(b",\"role\":");
+        push_opt_str(buf, self.role.as_deref());
+        buf.extend_from_slice(b",\"status\":");
+        push_opt_str(buf, self.status.map(Status::word));
+        buf.extend_from_slice(b",\"reason\":");
+        push_opt_str(buf, self.reason.as_deref());
+        buf.extend_from_slice(b",\"steps\":[");
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            step.write_json(buf);
+        }
+        buf.extend_from_slice(b"]}");
+    }
 }
 
 /// A failover that happened.
@@ -112,8 +162,8 @@ pub struct ReportBuilder {
     report: Report,
     /// Where each action's step is, by action id (ids are issued from 0 upwards).
     places: Vec<Option<Place>>,
-    attempts: HashMap<ActionId, u32>,
-    cluster_index: HashMap<String, usize>,
+    attempts: crate::FastMap<ActionId, u32>,
+    cluster_index: crate::FastMap<String, usize>,
 }
 
 impl ReportBuilder {
@@ -160,7 +210,7 @@ impl ReportBuilder {
                 totals: Totals::default(),
             },
             places: Vec::new(),
-            attempts: HashMap::new(),
+            attempts: crate::FastMap::default(),
             cluster_index,
         }
     }
@@ -323,11 +373,11 @@ impl Report {
     /// own (a fleet of thousands stays readable with `grep` and small to write). The same
     /// JSON value as serializing [`Report`].
     pub fn to_json(&self) -> String {
-        fn list<T: Serialize>(out: &mut Vec<u8>, key: &str, items: &[T]) {
+        fn list<T>(out: &mut Vec<u8>, key: &str, items: &[T], write: impl Fn(&T, &mut Vec<u8>)) {
             out.extend_from_slice(format!("  \"{key}\": [").as_bytes());
             for (i, item) in items.iter().enumerate() {
                 out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-                let _ = serde_json::to_writer(&mut *out, item);
+                write(item, out);
             }
             out.extend_from_slice(if items.is_empty() {
                 b"],\n"
@@ -337,14 +387,18 @@ impl Report {
         }
         #[derive(Serialize)]
         struct At(#[serde(serialize_with = "crate::rfc3339::serialize_option")] Option<Timestamp>);
-        let mut out = Vec::with_capacity(64 + 256 * self.targets.len());
+        // About 250 bytes per step and 100 per target besides.
+        let steps: usize = self.targets.iter().map(|t| t.steps.len()).sum();
+        let mut out = Vec::with_capacity(4096 + 128 * self.targets.len() + 256 * steps);
         out.extend_from_slice(b"{\n  \"started_at\": ");
         let _ = serde_json::to_writer(&mut out, &At(self.started_at));
         out.extend_from_slice(b",\n  \"finished_at\": ");
         let _ = serde_json::to_writer(&mut out, &At(self.finished_at));
         out.extend_from_slice(b",\n");
-        list(&mut out, "targets", &self.targets);
-        list(&mut out, "clusters", &self.clusters);
+        list(&mut out, "targets", &self.targets, TargetReport::write_json);
+        list(&mut out, "clusters", &self.clusters, |c, out| {
+            let _ = serde_json::to_writer(out, c);
+        });
         out.extend_from_slice(b"  \"totals\": ");
         let _ = serde_json::to_writer(&mut out, &self.totals);
         out.extend_from_slice(b"\n}\n");

@@ -85,6 +85,18 @@ pub(crate) fn serialize<S: serde::Serializer>(at: &Timestamp, s: S) -> Result<S:
     }
 }
 
+/// Appends `at` (without quotes) to `buf`, as [`serialize`] writes it.
+pub(crate) fn push(buf: &mut Vec<u8>, at: Timestamp) {
+    let mut text = [0u8; MAX];
+    match write(at, &mut text) {
+        Some(len) => buf.extend_from_slice(&text[..len]),
+        None => {
+            use std::io::Write as _;
+            let _ = write!(buf, "{at}");
+        }
+    }
+}
+
 /// [`serialize`] for an optional timestamp (`null` when absent).
 pub(crate) fn serialize_option<S: serde::Serializer>(
     at: &Option<Timestamp>,

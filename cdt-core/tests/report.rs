@@ -91,6 +91,34 @@ fn report_json_is_the_report_with_one_line_per_target_and_per_cluster() {
 }
 
 #[test]
+fn each_target_line_of_report_json_is_the_target_as_serde_writes_it() {
+    let mut report = report();
+    // Every kind of field: nulls, a step not finished, quotes and control characters.
+    let mut odd = report.targets[0].clone();
+    odd.name = "gw \"odd\"\\ ü".into();
+    odd.cluster = None;
+    odd.batch = None;
+    odd.role = Some("Active\tnow".into());
+    odd.status = None;
+    odd.reason = Some("line\nbreak".into());
+    if let Some(step) = odd.steps.first_mut() {
+        step.finished_at = None;
+        step.error = Some("said \"no\"\u{1}".into());
+    }
+    report.targets.push(odd);
+    let text = report.to_json();
+    for t in &report.targets {
+        let line = serde_json::to_string(t).unwrap();
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().trim_end_matches(',') == line),
+            "{}: no line {line}",
+            t.name
+        );
+    }
+}
+
+#[test]
 fn report_json_has_targets_clusters_and_totals() {
     let json: serde_json::Value = serde_json::from_str(&report().to_json()).unwrap();
     let keys: Vec<&str> = json

@@ -1,7 +1,6 @@
 //! The driver's side of the Gaia steps' [`Hosts`]: sessions kept per host, timeouts on every
 //! call, local file digests, and waiting in the driver's clock.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
 
@@ -20,8 +19,8 @@ type SharedSession = Arc<dyn Session>;
 pub(super) struct DriverHosts {
     connector: Arc<dyn Connector>,
     clock: Arc<dyn Clock>,
-    sessions: StdMutex<HashMap<String, SharedSession>>,
-    digests: StdMutex<HashMap<PathBuf, String>>,
+    sessions: StdMutex<crate::FastMap<String, SharedSession>>,
+    digests: StdMutex<crate::FastMap<PathBuf, String>>,
     command_timeout: SignedDuration,
     connect_timeout: SignedDuration,
 }
@@ -36,8 +35,8 @@ impl DriverHosts {
         DriverHosts {
             connector,
             clock,
-            sessions: StdMutex::new(HashMap::new()),
-            digests: StdMutex::new(HashMap::new()),
+            sessions: StdMutex::new(crate::FastMap::default()),
+            digests: StdMutex::new(crate::FastMap::default()),
             command_timeout,
             connect_timeout,
         }

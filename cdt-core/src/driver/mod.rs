@@ -24,7 +24,6 @@ mod hosts;
 
 use hosts::DriverHosts;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -321,8 +320,8 @@ impl Driver {
             .map(|_| Arc::new(Mutex::new(TargetMemory::default())))
             .collect();
         let mut tasks: JoinSet<(ActionId, Outcome, Option<String>)> = JoinSet::new();
-        let mut running: HashMap<tokio::task::Id, ActionId> = HashMap::new();
-        let mut failovers: HashMap<ActionId, (String, String)> = HashMap::new();
+        let mut running: crate::FastMap<tokio::task::Id, ActionId> = crate::FastMap::default();
+        let mut failovers: crate::FastMap<ActionId, (String, String)> = crate::FastMap::default();
         let mut cancelled = false;
         let mut approvals_closed = false;
         // Steps that were in flight when an earlier run died: their gateways may be rebooting.

@@ -217,6 +217,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Its word in reports: `succeeded`, `failed`, `unreachable`, `skipped`, `not_started`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Unreachable => "unreachable",
+            Status::Skipped => "skipped",
+            Status::NotStarted => "not_started",
+        }
+    }
+
     /// Whether this status counts against the failure budget (failed and unreachable do).
     pub fn is_failure(self) -> bool {
         matches!(self, Status::Failed | Status::Unreachable)

@@ -154,7 +154,7 @@ impl Sim {
         let start = fleet.start.unwrap_or_else(|| {
             Timestamp::from_second(1_767_225_600).unwrap_or(Timestamp::UNIX_EPOCH)
         });
-        let mut hosts = std::collections::HashMap::new();
+        let mut hosts = crate::FastMap::default();
         let mut add = |g: &crate::model::Gateway, cluster: Option<&str>, down: bool| {
             let mut h = Host::new(&g.name, g.address.to_string(), g.version, g.take, start);
             h.platform = g.platform;

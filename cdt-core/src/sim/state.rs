@@ -257,7 +257,7 @@ pub(crate) enum PendingEvent {
 
 /// Serializes a map sorted by key.
 fn sorted<S: serde::Serializer, V: Serialize>(
-    map: &std::collections::HashMap<String, V>,
+    map: &crate::FastMap<String, V>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     let sorted: BTreeMap<&String, &V> = map.iter().collect();
@@ -272,7 +272,7 @@ pub(crate) struct SimState {
     /// By name; hashed, as every command looks its host up. Written sorted by name, and
     /// every walk over it sorts first, so nothing depends on the hash order.
     #[serde(serialize_with = "sorted")]
-    pub(crate) hosts: std::collections::HashMap<String, Host>,
+    pub(crate) hosts: crate::FastMap<String, Host>,
     pub(crate) clusters: BTreeMap<String, ClusterSim>,
     pub(crate) mgmt: MgmtState,
     pub(crate) latency: Latency,
