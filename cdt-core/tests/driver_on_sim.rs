@@ -36,7 +36,67 @@ fn package_file(dir: &Path, name: &str, bytes: Option<usize>) -> PathBuf {
 }
 
 async fn deploy(package_name: &str, faults: &str, extra_plan: &str) -> Run {
-    deploy_with(package_name, faults, extra_plan, |_| {}, false).await
+    deploy_with(package_name, faults, extra_plan, |_| {}, Reach::Direct).await
+}
+
+/// How the driver reaches the simulated fleet.
+#[derive(Clone, Copy)]
+enum Reach {
+    /// Straight to every box.
+    Direct,
+    /// Every box through the Management Server.
+    Relayed,
+    /// Straight, but the transport panics on every command to this host (a transport's bug).
+    PanickingOn(&'static str),
+}
+
+/// A connector whose sessions to one host panic on every command.
+struct Panicking {
+    inner: SimConnector,
+    host: &'static str,
+}
+
+struct PanickingSession {
+    inner: Arc<dyn cdt_core::transport::Session>,
+    panics: bool,
+}
+
+#[async_trait::async_trait]
+impl cdt_core::transport::Connector for Panicking {
+    async fn connect(
+        &self,
+        host: &str,
+    ) -> Result<Arc<dyn cdt_core::transport::Session>, cdt_core::transport::TransportError> {
+        Ok(Arc::new(PanickingSession {
+            inner: self.inner.connect(host).await?,
+            panics: host == self.host,
+        }))
+    }
+}
+
+#[async_trait::async_trait]
+impl cdt_core::transport::Session for PanickingSession {
+    async fn exec(
+        &self,
+        command: &str,
+    ) -> Result<cdt_core::transport::ExecOutput, cdt_core::transport::TransportError> {
+        assert!(!self.panics, "a transport bug on `{command}`");
+        self.inner.exec(command).await
+    }
+    async fn put(
+        &self,
+        local: &Path,
+        remote: &str,
+    ) -> Result<(), cdt_core::transport::TransportError> {
+        self.inner.put(local, remote).await
+    }
+    async fn get(
+        &self,
+        remote: &str,
+        local: &Path,
+    ) -> Result<(), cdt_core::transport::TransportError> {
+        self.inner.get(remote, local).await
+    }
 }
 
 /// Like [`deploy`], with the generated list edited first.
@@ -45,9 +105,9 @@ async fn deploy_with(
     faults: &str,
     extra_plan: &str,
     edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
-    relayed: bool,
+    reach: Reach,
 ) -> Run {
-    deploy_sized(package_name, faults, extra_plan, edit, relayed, None).await
+    deploy_sized(package_name, faults, extra_plan, edit, reach, None).await
 }
 
 /// Like [`deploy_with`], with a package file of `bytes` bytes when given.
@@ -56,7 +116,7 @@ async fn deploy_sized(
     faults: &str,
     extra_plan: &str,
     edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
-    relayed: bool,
+    reach: Reach,
     bytes: Option<usize>,
 ) -> Run {
     let dir = tempfile::tempdir().unwrap();
@@ -105,7 +165,13 @@ async fn deploy_sized(
         }),
         ..DriverSettings::default()
     };
-    let transport: Arc<dyn cdt_core::transport::Connector> = if relayed {
+    let transport: Arc<dyn cdt_core::transport::Connector> = if let Reach::PanickingOn(host) = reach
+    {
+        Arc::new(Panicking {
+            inner: connector.clone(),
+            host,
+        })
+    } else if matches!(reach, Reach::Relayed) {
         // Every gateway through the Management Server, by its address.
         let servers = fleet
             .inventory()
@@ -222,7 +288,7 @@ async fn a_version_upgrade_of_the_whole_fleet_keeps_every_cluster_serving() {
 #[tokio::test(start_paused = true)]
 async fn a_deployment_relayed_through_the_management_server_matches_the_direct_one() {
     let direct = deploy(UPGRADE, "", "").await;
-    let relayed = deploy_with(UPGRADE, "", "", |_| {}, true).await;
+    let relayed = deploy_with(UPGRADE, "", "", |_| {}, Reach::Relayed).await;
     assert_eq!(relayed.totals, direct.totals);
     assert_eq!(relayed.totals.succeeded, 9);
     let outcomes = |run: &Run| -> Vec<String> {
@@ -290,7 +356,7 @@ const SEND_IMPORT_VERIFY: &str = r#"<send_package path="{package}"/><import_pack
 
 #[tokio::test(start_paused = true)]
 async fn a_package_sent_imported_verified_and_installed_is_listed_twice_and_checked_once() {
-    let run = deploy_sized(JUMBO, "", SEND_IMPORT_VERIFY, |_| {}, false, None).await;
+    let run = deploy_sized(JUMBO, "", SEND_IMPORT_VERIFY, |_| {}, Reach::Direct, None).await;
     assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
     // One listing before the import and one after; verify and install use the number found.
     assert_eq!(
@@ -310,7 +376,7 @@ async fn a_package_over_one_mebibyte_is_looked_for_before_it_is_sent() {
         "",
         SEND_IMPORT_VERIFY,
         |_| {},
-        false,
+        Reach::Direct,
         Some(1024 * 1024 + 1),
     )
     .await;
@@ -345,6 +411,23 @@ async fn a_gateway_that_does_not_come_back_is_unreachable() {
     let faults = "[[faults]]\nkind = \"unreachable\"\nhost = \"gw-2\"\nfrom = 1\n";
     let run = deploy(JUMBO, faults, "").await;
     assert_eq!(run.totals.unreachable, 1, "{:?}", run.totals);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_whose_transport_panics_fails_its_target_and_the_run_goes_on() {
+    let run = deploy_with(JUMBO, "", "", |_| {}, Reach::PanickingOn("gw-2")).await;
+    assert_eq!(run.totals.failed, 1, "{:?}", run.totals);
+    assert_eq!(
+        run.totals.succeeded,
+        run.rollout_targets.len() - 1 - run.totals.skipped,
+        "{:?}",
+        run.totals
+    );
+    let failed = run.events.iter().any(|e| {
+        matches!(e, DriverEvent::Rollout { event: Event::StepFinished { outcome, .. } }
+            if format!("{outcome:?}").contains("the step stopped unexpectedly: a transport bug"))
+    });
+    assert!(failed, "no step ended with the panic's message");
 }
 
 #[tokio::test(start_paused = true)]
@@ -438,7 +521,7 @@ async fn in_virtual_time_the_makespan_is_the_critical_path() {
                     }
                 }
             },
-            false,
+            Reach::Direct,
         )
     };
     let logins = |run: &Run| delivered(run, "mgmt", "mgmt_cli login ");

@@ -62,9 +62,9 @@ pub fn clish_error(reply: &str) -> Option<ClishError> {
         .find_map(|line| error_of_line(line.text.trim(), bad_parameter))
 }
 
-const BAD_PARAMETER: &str = "Bad parameter starting at";
+pub(super) const BAD_PARAMETER: &str = "Bad parameter starting at";
 
-fn error_of_line(text: &str, bad_parameter: bool) -> Option<ClishError> {
+pub(super) fn error_of_line(text: &str, bad_parameter: bool) -> Option<ClishError> {
     if let Some((code, message)) = coded(text) {
         return Some(match code {
             "CLINFR0329" => ClishError::InvalidCommand {

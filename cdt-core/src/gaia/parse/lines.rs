@@ -1,7 +1,7 @@
 //! Shared line handling: what a terminal session adds around a reply is removed here once, so
 //! every parser sees only the reply's own lines, each with its 1-based line number in the input.
 
-use super::clish::{clish_error, is_prompt_line};
+use super::clish::is_prompt_line;
 use super::{MAX_QUOTED_CHARS, ParseError};
 
 /// One line of a reply, without its line end, with its 1-based number in the input.
@@ -41,19 +41,48 @@ pub(crate) fn excerpt(text: &str) -> String {
 pub(crate) fn physical_lines(input: &str) -> impl Iterator<Item = Line<'_>> {
     input.split('\n').enumerate().map(|(i, raw)| Line {
         number: i + 1,
-        text: raw
-            .trim_matches(|c: char| c == '\r' || c == '\u{7}')
-            .trim_end(),
+        text: trim_line(raw),
     })
 }
 
-/// The lines of a reply that carry content: without blank lines, prompt lines (with or without
-/// an echoed command), `watch` header lines and syslog broadcast messages.
-pub(crate) fn content_lines(input: &str) -> Vec<Line<'_>> {
+/// `raw` without `\r` and bell characters at both ends, then without trailing whitespace.
+fn trim_line(raw: &str) -> &str {
+    let ends = |b: &u8| *b == b'\r' || *b == 7;
+    let bytes = raw.as_bytes();
+    let start = bytes.iter().take_while(|b| ends(b)).count();
+    let end = bytes.len() - bytes.iter().rev().take_while(|b| ends(b)).count();
+    // Both cuts are next to ASCII bytes: on character boundaries.
+    let text = raw.get(start..end.max(start)).unwrap_or_default();
+    match text.as_bytes().last() {
+        Some(b) if b.is_ascii() && !is_space(*b) => text,
+        _ => text.trim_end(),
+    }
+}
+
+/// Whether an ASCII byte is whitespace as [`char::is_whitespace`] says (which, unlike
+/// [`u8::is_ascii_whitespace`], counts the vertical tab).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The content lines of a text reply (without blank lines, prompt lines with or without an
+/// echoed command, `watch` header lines and syslog broadcast messages), or the error the reply
+/// itself says: [`ParseError::Empty`] when nothing is left, [`ParseError::Clish`] when clish
+/// refused the command (as [`clish_error`](super::clish::clish_error) finds it).
+pub(crate) fn reply_lines(input: &str) -> Result<Vec<Line<'_>>, ParseError> {
+    // One pass: clish's error (looked for on every line that is not a prompt, as
+    // [`clish_error`] does) and the content lines.
+    let bad_parameter = input.contains(super::clish::BAD_PARAMETER);
     let mut out = Vec::new();
     let mut after_syslog_banner = false;
     for line in physical_lines(input) {
         let follows_banner = std::mem::take(&mut after_syslog_banner);
+        if is_prompt_line(line.text) {
+            continue;
+        }
+        if let Some(error) = super::clish::error_of_line(line.text.trim(), bad_parameter) {
+            return Err(ParseError::Clish(error));
+        }
         if line.text.trim().is_empty() {
             continue;
         }
@@ -64,25 +93,15 @@ pub(crate) fn content_lines(input: &str) -> Vec<Line<'_>> {
             after_syslog_banner = true;
             continue;
         }
-        if is_prompt_line(line.text) || is_watch_header(line.text) {
+        if is_watch_header(line.text) {
             continue;
         }
         out.push(line);
     }
-    out
-}
-
-/// The content lines of a text reply, or the error the reply itself says: [`ParseError::Empty`]
-/// when nothing is left, [`ParseError::Clish`] when clish refused the command.
-pub(crate) fn reply_lines(input: &str) -> Result<Vec<Line<'_>>, ParseError> {
-    if let Some(error) = clish_error(input) {
-        return Err(ParseError::Clish(error));
-    }
-    let lines = content_lines(input);
-    if lines.is_empty() {
+    if out.is_empty() {
         return Err(ParseError::Empty);
     }
-    Ok(lines)
+    Ok(out)
 }
 
 /// `Message from syslogd@host at Mar 12 01:33:38 ...`: the first line of a syslog broadcast.
@@ -167,7 +186,11 @@ pub(crate) fn split_columns(text: &str) -> Vec<(usize, &str)> {
 
 /// The whitespace-separated words of `text`, each with its byte offset.
 pub(crate) fn words(text: &str) -> Words<'_> {
-    Words { text, at: 0 }
+    Words {
+        text,
+        at: 0,
+        ascii: text.is_ascii(),
+    }
 }
 
 /// The iterator [`words`] returns.
@@ -175,6 +198,8 @@ pub(crate) fn words(text: &str) -> Words<'_> {
 pub(crate) struct Words<'a> {
     text: &'a str,
     at: usize,
+    /// Whether `text` is ASCII (its whitespace is then one of six bytes).
+    ascii: bool,
 }
 
 impl<'a> Iterator for Words<'a> {
@@ -182,17 +207,70 @@ impl<'a> Iterator for Words<'a> {
 
     fn next(&mut self) -> Option<(usize, &'a str)> {
         let rest = self.text.get(self.at..)?;
-        let start = self.at + rest.find(|c: char| !c.is_whitespace())?;
-        let word = &self.text[start..];
-        let len = word.find(char::is_whitespace).unwrap_or(word.len());
+        if !self.ascii {
+            // Unicode whitespace: the general search.
+            let start = self.at + rest.find(|c: char| !c.is_whitespace())?;
+            let word = &self.text[start..];
+            let len = word.find(char::is_whitespace).unwrap_or(word.len());
+            self.at = start + len;
+            return Some((start, &word[..len]));
+        }
+        let bytes = rest.as_bytes();
+        let skip = bytes.iter().position(|b| !is_space(*b))?;
+        let len = bytes
+            .get(skip..)
+            .unwrap_or_default()
+            .iter()
+            .position(|b| is_space(*b))
+            .unwrap_or(bytes.len() - skip);
+        let start = self.at + skip;
         self.at = start + len;
-        Some((start, &word[..len]))
+        self.text.get(start..start + len).map(|word| (start, word))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The plain definitions the fast ones must agree with.
+    fn plain_words(text: &str) -> Vec<(usize, &str)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(rest) = text.get(at..) {
+            let Some(skip) = rest.find(|c: char| !c.is_whitespace()) else {
+                break;
+            };
+            let start = at + skip;
+            let word = &text[start..];
+            let len = word.find(char::is_whitespace).unwrap_or(word.len());
+            out.push((start, &word[..len]));
+            at = start + len;
+        }
+        out
+    }
+
+    fn plain_trim(raw: &str) -> &str {
+        raw.trim_matches(|c: char| c == '\r' || c == '\u{7}')
+            .trim_end()
+    }
+
+    proptest! {
+        #[test]
+        fn words_are_the_whitespace_separated_words(
+            text in "([ \t\u{b}\u{c}\r\n\u{a0}\u{2003}]{0,3}[a-zA-Z0-9/:\\[\\]é✓-]{0,6}){0,8}"
+        ) {
+            prop_assert_eq!(words(&text).collect::<Vec<_>>(), plain_words(&text));
+        }
+
+        #[test]
+        fn lines_lose_carriage_returns_bells_and_trailing_whitespace(
+            raw in "[\r\u{7} ]{0,3}[a-z \t\u{b}\u{a0}é]{0,8}[\r\u{7} \t\u{2003}]{0,3}"
+        ) {
+            prop_assert_eq!(trim_line(&raw), plain_trim(&raw));
+        }
+    }
 
     #[test]
     fn contains_ignore_case_matches_ascii_letters_in_any_case() {
@@ -225,7 +303,11 @@ mod tests {
     #[test]
     fn syslog_broadcasts_and_watch_headers_are_dropped() {
         let text = "Every 2.0s: cphaprob state   gw: now\n\u{7}Message from syslogd@gw at Mar 12 01:33:38 ...\r\n kernel:[fw4_0];CLUS-110305-1: State change\n\r   Event Code:   CLUS-1\n";
-        let kept: Vec<&str> = content_lines(text).into_iter().map(|l| l.text).collect();
+        let kept: Vec<&str> = reply_lines(text)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
         assert_eq!(kept, ["   Event Code:   CLUS-1"]);
     }
 
