@@ -256,8 +256,8 @@ impl Sim {
                 next_seq: 0,
                 record: Record::default(),
                 log_commands: false,
-                in_service: BTreeMap::new(),
-                serving: BTreeMap::new(),
+                in_service: crate::FastMap::default(),
+                serving: crate::FastMap::default(),
             },
         };
         sim.observe();
@@ -673,7 +673,7 @@ impl Sim {
 
 /// Opens or closes `name`'s out-of-service span when its service changed since last observed.
 fn span_change(
-    in_service: &mut BTreeMap<String, bool>,
+    in_service: &mut crate::FastMap<String, bool>,
     record: &mut Record,
     name: &str,
     why: Option<&'static str>,

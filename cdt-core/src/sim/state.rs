@@ -287,7 +287,9 @@ pub(crate) struct SimState {
     #[serde(skip)]
     pub(crate) log_commands: bool,
     /// Whether each host was in service when last observed (to open and close spans).
-    pub(crate) in_service: BTreeMap<String, bool>,
+    #[serde(serialize_with = "sorted")]
+    pub(crate) in_service: crate::FastMap<String, bool>,
     /// Whether each cluster served traffic when last observed.
-    pub(crate) serving: BTreeMap<String, bool>,
+    #[serde(serialize_with = "sorted")]
+    pub(crate) serving: crate::FastMap<String, bool>,
 }
