@@ -49,7 +49,7 @@ pub use error::{Diagnostic, Diagnostics, Error, ErrorKind, Location, Result};
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-/// The hash map of the maps looked up on every command and step (hosts by name, running steps
-/// by id): foldhash, several times faster than the standard SipHash on short keys, and still
+/// The hash map of the maps looked up on every command and step (hosts and sessions by name,
+/// failovers and attempts by action id): foldhash, several times faster than the standard SipHash on short keys, and still
 /// seeded per process. Nothing depends on its order: every walk over one sorts first.
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
