@@ -4,6 +4,8 @@
 //! write two of them per step. The serde functions here serialize `Timestamp` fields; reading
 //! them back is jiff's own.
 
+use std::cell::Cell;
+
 use jiff::Timestamp;
 
 /// The longest text [`write`] produces: `YYYY-MM-DDTHH:MM:SS.fffffffffZ`.
@@ -21,36 +23,32 @@ fn write(at: Timestamp, buf: &mut [u8; MAX]) -> Option<usize> {
     } else {
         (seconds, nanos)
     };
-    let days = seconds.div_euclid(86_400);
-    let in_day = seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    if !(0..=9999).contains(&year) {
+    if !(YEAR_0000..YEAR_10000).contains(&seconds) {
         return None;
     }
-    let two = |buf: &mut [u8; MAX], at: usize, v: i64| {
-        buf[at] = b'0' + (v / 10) as u8;
-        buf[at + 1] = b'0' + (v % 10) as u8;
+    // Timestamps come in runs within one second: the date and time of day are worked out
+    // once per second and thread.
+    let (last, text) = LAST_SECOND.with(Cell::get);
+    let text = if last == seconds {
+        text
+    } else {
+        let text = date_and_time(seconds);
+        LAST_SECOND.with(|c| c.set((seconds, text)));
+        text
     };
-    two(buf, 0, year / 100);
-    two(buf, 2, year % 100);
-    buf[4] = b'-';
-    two(buf, 5, month);
-    buf[7] = b'-';
-    two(buf, 8, day);
-    buf[10] = b'T';
-    two(buf, 11, in_day / 3600);
-    buf[13] = b':';
-    two(buf, 14, in_day / 60 % 60);
-    buf[16] = b':';
-    two(buf, 17, in_day % 60);
+    buf[..19].copy_from_slice(&text);
     let mut len = 19;
     if nanos > 0 {
         buf[19] = b'.';
-        let mut digits = [0u8; 9];
-        let mut n = nanos;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
+        // Nine digits, two at a time, then the trailing zeros dropped.
+        let mut digits = [b'0'; 9];
+        let mut n = nanos as u32;
+        digits[8] = b'0' + (n % 10) as u8;
+        n /= 10;
+        for pair in (0..4).rev() {
+            let two = (n % 100) as usize;
+            n /= 100;
+            digits[pair * 2..pair * 2 + 2].copy_from_slice(&PAIRS[two * 2..two * 2 + 2]);
         }
         let used = 9 - digits.iter().rev().take_while(|&&d| d == b'0').count();
         buf[20..20 + used].copy_from_slice(&digits[..used]);
@@ -58,6 +56,49 @@ fn write(at: Timestamp, buf: &mut [u8; MAX]) -> Option<usize> {
     }
     buf[len] = b'Z';
     Some(len + 1)
+}
+
+/// The first second of the year 0000 and of the year 10000: [`write`] covers the years
+/// between, as jiff displays them (four digits, no sign).
+const YEAR_0000: i64 = -62_167_219_200;
+const YEAR_10000: i64 = 253_402_300_800;
+
+/// The two-digit numbers 00 to 99, one after the other.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+thread_local! {
+    /// The second last written on this thread and its `YYYY-MM-DDTHH:MM:SS`.
+    static LAST_SECOND: Cell<(i64, [u8; 19])> = const { Cell::new((i64::MIN, [0; 19])) };
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch in the years 0000 to 9999.
+fn date_and_time(seconds: i64) -> [u8; 19] {
+    let days = seconds.div_euclid(86_400);
+    let in_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut buf = [0u8; 19];
+    let mut two = |at: usize, v: i64| {
+        let v = v as usize;
+        buf[at..at + 2].copy_from_slice(&PAIRS[v * 2..v * 2 + 2]);
+    };
+    two(0, year / 100);
+    two(2, year % 100);
+    two(5, month);
+    two(8, day);
+    two(11, in_day / 3600);
+    two(14, in_day / 60 % 60);
+    two(17, in_day % 60);
+    buf[4] = b'-';
+    buf[7] = b'-';
+    buf[10] = b'T';
+    buf[13] = b':';
+    buf[16] = b':';
+    buf
 }
 
 /// The civil (proleptic Gregorian) date of a count of days since 1970-01-01 (Howard Hinnant's
@@ -146,6 +187,19 @@ mod tests {
         ) {
             let nanos = if whole { 0 } else { nanos };
             if let Ok(at) = Timestamp::new(seconds, if seconds < 0 { -nanos } else { nanos }) {
+                prop_assert_eq!(text(at), at.to_string());
+            }
+        }
+
+        #[test]
+        fn runs_of_timestamps_in_few_seconds_read_as_jiff_writes_them(
+            base in -100_000_000_000i64..100_000_000_000,
+            offsets in proptest::collection::vec((0i64..3, 0i32..1_000_000_000), 1..20),
+        ) {
+            // The second last written is remembered: every run through it must still match.
+            for (offset, nanos) in offsets {
+                let seconds = base + offset;
+                let at = Timestamp::new(seconds, if seconds < 0 { -nanos } else { nanos }).unwrap();
                 prop_assert_eq!(text(at), at.to_string());
             }
         }

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::task::Poll;
 
 use async_trait::async_trait;
 use jiff::SignedDuration;
@@ -86,8 +87,17 @@ impl DriverHosts {
         what: &str,
         call: impl std::future::Future<Output = Result<T, TransportError>>,
     ) -> Result<T, TransportError> {
-        let limit = self.clock.real(self.command_timeout);
-        match tokio::time::timeout(limit, call).await {
+        // A call that is done at its first poll (a simulated command) needs no timer: the
+        // timeout bounds the waiting, and such a call did not wait.
+        let mut call = std::pin::pin!(call);
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        let finished = match first {
+            Poll::Ready(result) => Ok(result),
+            Poll::Pending => {
+                tokio::time::timeout(self.clock.real(self.command_timeout), call).await
+            }
+        };
+        match finished {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 if matches!(

@@ -47,6 +47,9 @@ impl SimClock {
 
     /// Waits (in tokio time) as long as a simulated duration; not at all for a zero duration.
     pub async fn wait(&self, d: SignedDuration) {
+        if d.is_zero() {
+            return;
+        }
         let real = self.real(d);
         if !real.is_zero() {
             tokio::time::sleep(real).await;
@@ -168,6 +171,13 @@ impl SimConnector {
         self.clock.now()
     }
 
+    /// The fleet, not yet brought up to the clock's time, and that time: for the calls that
+    /// bring it there themselves (one clock reading per command).
+    fn at_now(&self) -> (MutexGuard<'_, Sim>, Timestamp) {
+        let sim = self.sim.lock().unwrap_or_else(PoisonError::into_inner);
+        (sim, self.clock.now())
+    }
+
     /// The clock the fleet follows (give it to the driver).
     pub fn clock(&self) -> SimClock {
         self.clock.clone()
@@ -191,8 +201,7 @@ fn unreachable(e: SimError, host: &str) -> TransportError {
 impl Connector for SimConnector {
     async fn connect(&self, host: &str) -> Result<Arc<dyn Session>, TransportError> {
         {
-            let mut sim = self.fleet();
-            let at = self.clock.now();
+            let (mut sim, at) = self.at_now();
             sim.check_reachable(host, at)
                 .map_err(|e| unreachable(e, host))?;
         }
@@ -212,8 +221,7 @@ struct SimSession {
 impl Session for SimSession {
     async fn exec(&self, command: &str) -> Result<ExecOutput, TransportError> {
         let reply = {
-            let mut sim = self.connector.fleet();
-            let at = self.connector.clock.now();
+            let (mut sim, at) = self.connector.at_now();
             sim.exec(&self.host, command, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
@@ -238,8 +246,7 @@ impl Session for SimSession {
             message: format!("{}: {e}", local.display()),
         })?;
         let took = {
-            let mut sim = self.connector.fleet();
-            let at = self.connector.clock.now();
+            let (mut sim, at) = self.connector.at_now();
             sim.put(&self.host, remote, &content, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
@@ -250,8 +257,7 @@ impl Session for SimSession {
 
     async fn get(&self, remote: &str, local: &Path) -> Result<(), TransportError> {
         let (content, took) = {
-            let mut sim = self.connector.fleet();
-            let at = self.connector.clock.now();
+            let (mut sim, at) = self.connector.at_now();
             sim.get(&self.host, remote, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
