@@ -15,14 +15,22 @@ fn api_error(code: &str, message: impl Into<String>) -> Reply {
     let body = json!({ "code": code, "message": message.into() });
     Reply {
         kind: super::ReplyKind::Exited(1),
-        stdout: format!("{body:#}\n"),
+        stdout: pretty(&body),
         stderr: String::new(),
         duration: super::secs(0.5),
     }
 }
 
+/// `body` as `mgmt_cli --format json` prints it: indented, with a final newline.
+fn pretty(body: &Value) -> String {
+    // The same text as `{body:#}`, written straight into the string.
+    let mut text = serde_json::to_string_pretty(body).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 fn reply(body: Value, seconds: f64) -> Reply {
-    Reply::ok(format!("{body:#}\n"), seconds)
+    Reply::ok(pretty(&body), seconds)
 }
 
 /// Runs `mgmt_cli` with `args`.

@@ -283,9 +283,8 @@ fn json_error(e: impl std::fmt::Display) -> ParseError {
     }
 }
 
-/// The first JSON value of a reply, or the API's error object as [`ParseError::Api`].
-fn reply_value(input: &str) -> Result<Value, ParseError> {
-    let text = strip_prompts(input);
+/// The JSON text of a reply: from its first value on, past any prompt or echoed command.
+fn reply_json(text: &str) -> Result<&str, ParseError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(ParseError::Empty);
@@ -302,16 +301,57 @@ fn reply_value(input: &str) -> Result<Value, ParseError> {
             })
             .unwrap_or(0)
     };
-    let json = text.get(start..).unwrap_or(text);
-    let value = serde_json::Deserializer::from_str(json)
-        .into_iter::<Value>()
+    Ok(text.get(start..).unwrap_or(text))
+}
+
+/// The first JSON value of `json` as a `T` (anything after it ignored, as `mgmt_cli` may print
+/// more).
+fn first_value<T: DeserializeOwned>(json: &str) -> Result<T, ParseError> {
+    serde_json::Deserializer::from_str(json)
+        .into_iter::<T>()
         .next()
         .ok_or(ParseError::Empty)?
-        .map_err(json_error)?;
+        .map_err(json_error)
+}
+
+/// The first JSON value of a reply, or the API's error object as [`ParseError::Api`].
+fn reply_value(input: &str) -> Result<Value, ParseError> {
+    let text = strip_prompts(input);
+    let value: Value = first_value(reply_json(&text)?)?;
     if let Some(error) = api_error(&value) {
         return Err(error);
     }
     Ok(value)
+}
+
+/// The members of a reply that make it the API's error object, read without building the rest
+/// of the reply: the same test as [`api_error`] on the whole value.
+#[derive(Deserialize)]
+struct ErrorProbe {
+    code: Option<Value>,
+    message: Option<Value>,
+    errors: Option<Value>,
+    #[serde(rename = "blocking-errors")]
+    blocking_errors: Option<Value>,
+}
+
+impl ErrorProbe {
+    fn error(self) -> Option<ParseError> {
+        self.code.as_ref()?.as_str()?;
+        let mut object = serde_json::Map::new();
+        let members = [
+            ("code", self.code),
+            ("message", self.message),
+            ("errors", self.errors),
+            ("blocking-errors", self.blocking_errors),
+        ];
+        for (name, value) in members {
+            if let Some(value) = value {
+                object.insert(name.to_string(), value);
+            }
+        }
+        api_error(&Value::Object(object))
+    }
 }
 
 /// `{"code": "...", "message": "..."}` (with optional `errors` / `blocking-errors` lists).
@@ -338,8 +378,18 @@ fn api_error(value: &Value) -> Option<ParseError> {
     })
 }
 
+/// A reply read straight into `T` (no intermediate [`Value`]), after checking that it is not
+/// the API's error object; the same result as reading [`reply_value`] into `T`.
 fn parse_json<T: DeserializeOwned>(input: &str) -> Result<T, ParseError> {
-    serde_json::from_value(reply_value(input)?).map_err(json_error)
+    let text = strip_prompts(input);
+    let json = reply_json(&text)?;
+    // Only an object can be the error; anything else is left to `T`.
+    if let Ok(probe) = first_value::<ErrorProbe>(json)
+        && let Some(error) = probe.error()
+    {
+        return Err(error);
+    }
+    first_value(json)
 }
 
 /// Reads the reply of `login`. Required: `sid`.
