@@ -708,3 +708,15 @@ async fn a_policy_install_whose_session_the_server_forgot_logs_in_again_and_goes
             .starts_with("mgmt_cli logout ")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_process_that_ran_before_and_not_after_the_install_fails_the_state_check() {
+    let faults = "[[faults]]\nkind = \"process_down\"\nhost = \"gw-2\"\nprocess = \"FWD\"\n";
+    let run = deploy(JUMBO, faults, "").await;
+    assert_eq!(run.totals.failed, 1, "{:?}", run.totals);
+    let events = format!("{:?}", run.events);
+    assert!(
+        events.contains("gw-2: processes that ran before are not running: FWD"),
+        "{events}"
+    );
+}

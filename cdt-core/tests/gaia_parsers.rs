@@ -1307,6 +1307,20 @@ proptest! {
     }
 
     #[test]
+    fn the_running_processes_read_alone_are_those_of_the_whole_list(
+        text in input_for("cpwd_admin_list"),
+    ) {
+        let whole = parse_cpwd_list(&text).map(|list| running_apps(&list));
+        let alone = parse_running(&text).map(|running| {
+            running
+                .into_iter()
+                .map(|(app, ctx)| RunningApp { app: app.to_string(), ctx })
+                .collect::<std::collections::BTreeSet<_>>()
+        });
+        prop_assert_eq!(alone, whole);
+    }
+
+    #[test]
     fn fw_ver_never_panics(text in input_for("fw_ver")) {
         let _ = parse_fw_ver(&text);
     }

@@ -52,6 +52,10 @@ pub enum ProcessStat {
 }
 
 impl ProcessStat {
+    fn is_executing(s: &str) -> bool {
+        matches!(s, "E" | "e")
+    }
+
     fn from_column(s: &str) -> ProcessStat {
         match s {
             "E" | "e" => ProcessStat::Executing,
@@ -119,6 +123,28 @@ pub fn stopped_since(before: &[Process], after: &[Process]) -> Vec<RunningApp> {
 /// [`ParseError::UnexpectedLine`] for a row after it that does not follow it. Lines before the
 /// header (an echoed command) are skipped. A header without rows gives an empty list.
 pub fn parse_cpwd_list(input: &str) -> Result<Vec<Process>, ParseError> {
+    rows(input, |row| Ok(row.to_process()))
+}
+
+/// The processes executing (`STAT` `E`) in a reply of `cpwd_admin list`, in the order listed,
+/// borrowed from it: what [`running_apps`] gives of [`parse_cpwd_list`], with the same errors,
+/// without copying the rows.
+pub fn parse_running(input: &str) -> Result<Vec<(&str, Option<u32>)>, ParseError> {
+    let mut running = Vec::new();
+    rows::<(), ()>(input, |row| {
+        if ProcessStat::is_executing(row.stat) {
+            running.push((row.app, row.ctx));
+        }
+        Ok(())
+    })?;
+    Ok(running)
+}
+
+/// Reads every row of a `cpwd_admin list` reply with `each`, collecting what it returns.
+fn rows<'a, T, C: FromIterator<T>>(
+    input: &'a str,
+    mut each: impl FnMut(Row<'a>) -> Result<T, ParseError>,
+) -> Result<C, ParseError> {
     let lines = reply_lines(input)?;
     let header_at = lines
         .iter()
@@ -131,7 +157,7 @@ pub fn parse_cpwd_list(input: &str) -> Result<Vec<Process>, ParseError> {
         .get(header_at + 1..)
         .unwrap_or_default()
         .iter()
-        .map(|line| parse_row(line, has_ctx))
+        .map(|line| parse_row(line, has_ctx).and_then(&mut each))
         .collect()
 }
 
@@ -144,8 +170,33 @@ fn is_number(word: &str) -> bool {
     !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// One row of `cpwd_admin list`, borrowed from the reply.
+struct Row<'a> {
+    app: &'a str,
+    ctx: Option<u32>,
+    pid: Option<u32>,
+    stat: &'a str,
+    starts: u32,
+    monitored: bool,
+    command: &'a str,
+}
+
+impl Row<'_> {
+    fn to_process(&self) -> Process {
+        Process {
+            app: self.app.to_string(),
+            ctx: self.ctx,
+            pid: self.pid,
+            stat: ProcessStat::from_column(self.stat),
+            starts: self.starts,
+            monitored: self.monitored,
+            command: self.command.to_string(),
+        }
+    }
+}
+
 /// `CPD  0  3172  E  1  [10:15:02] 14/3/2026  Y  cpd`.
-fn parse_row(line: &Line<'_>, has_ctx: bool) -> Result<Process, ParseError> {
+fn parse_row<'a>(line: &Line<'a>, has_ctx: bool) -> Result<Row<'a>, ParseError> {
     let bad = || line.unexpected();
     let mut cursor = words(line.text).peekable();
     let (_, app) = cursor.next().ok_or_else(bad)?;
@@ -175,13 +226,12 @@ fn parse_row(line: &Line<'_>, has_ctx: bool) -> Result<Process, ParseError> {
         .text
         .get(mon_at + mon.len()..)
         .unwrap_or_default()
-        .trim()
-        .to_string();
-    Ok(Process {
-        app: app.to_string(),
+        .trim();
+    Ok(Row {
+        app,
         ctx,
         pid,
-        stat: ProcessStat::from_column(stat),
+        stat,
         starts,
         monitored,
         command,

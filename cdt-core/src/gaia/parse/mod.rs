@@ -66,7 +66,9 @@ pub use cpuse::{
     AgentBuild, InstallerList, InstallerPackage, InstallerPackageDetails, find_package,
     parse_installer_build, parse_installer_package, parse_installer_packages,
 };
-pub use cpwd::{Process, ProcessStat, RunningApp, parse_cpwd_list, running_apps, stopped_since};
+pub use cpwd::{
+    Process, ProcessStat, RunningApp, parse_cpwd_list, parse_running, running_apps, stopped_since,
+};
 pub use failover::{
     AdminDirection, ClusterXlAdminReply, FcuStatus, MvcState, parse_clusterxl_admin,
     parse_fcu_status, parse_mvc_state,

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use jiff::SignedDuration;
 
 use super::commands;
-use super::parse::{self, Process};
+use super::parse::{self, RunningApp};
 use crate::formats::plan;
 use crate::model::{ClusterKind, MemberRole, PackageKind};
 use crate::rollout::{Outcome, Phase, Step};
@@ -121,8 +121,8 @@ pub struct StepContext {
 /// What a target's steps remember between them.
 #[derive(Debug, Clone, Default)]
 pub struct TargetMemory {
-    /// The processes running before the plan.
-    pub processes_before: Option<Vec<Process>>,
+    /// The processes executing before the plan, by `APP` and context, in order and each once.
+    pub processes_before: Option<Vec<RunningApp>>,
     /// After a failover: the member that became active.
     pub failed_over_to: Option<String>,
     /// The package this run imported on the target or found imported there: its file name and
@@ -295,19 +295,33 @@ async fn run(
     match step {
         Step::CheckState { phase } => {
             let h = host(ctx)?;
-            let processes =
-                parse::parse_cpwd_list(&run_ok(hosts, h, &commands::cpwd_list()).await?)
-                    .map_err(|e| StepError::Failed(format!("{h}: cpwd_admin list: {e}")))?;
+            let reply = run_ok(hosts, h, &commands::cpwd_list()).await?;
+            let running = parse::parse_running(&reply)
+                .map_err(|e| StepError::Failed(format!("{h}: cpwd_admin list: {e}")))?;
             match phase {
-                Phase::Before => memory.processes_before = Some(processes),
+                Phase::Before => {
+                    let apps: std::collections::BTreeSet<RunningApp> = running
+                        .into_iter()
+                        .map(|(app, ctx)| RunningApp {
+                            app: app.to_string(),
+                            ctx,
+                        })
+                        .collect();
+                    memory.processes_before = Some(apps.into_iter().collect());
+                }
                 Phase::After => {
                     if let Some(before) = &memory.processes_before {
-                        let stopped = parse::stopped_since(before, &processes);
+                        let after: std::collections::BTreeSet<(&str, Option<u32>)> =
+                            running.into_iter().collect();
+                        let stopped: Vec<&str> = before
+                            .iter()
+                            .filter(|a| !after.contains(&(a.app.as_str(), a.ctx)))
+                            .map(|a| a.app.as_str())
+                            .collect();
                         if !stopped.is_empty() {
-                            let names: Vec<&str> = stopped.iter().map(|a| a.app.as_str()).collect();
                             return Err(StepError::Failed(format!(
                                 "{h}: processes that ran before are not running: {}",
-                                names.join(", ")
+                                stopped.join(", ")
                             )));
                         }
                     }
