@@ -58,7 +58,7 @@ impl ProcessStat {
 
     fn from_column(s: &str) -> ProcessStat {
         match s {
-            "E" | "e" => ProcessStat::Executing,
+            _ if ProcessStat::is_executing(s) => ProcessStat::Executing,
             "T" | "t" => ProcessStat::Terminated,
             other => ProcessStat::Other(other.to_string()),
         }
@@ -98,22 +98,28 @@ pub fn running_apps(processes: &[Process]) -> BTreeSet<RunningApp> {
 /// The processes that were executing in `before` and are not executing in `after`, in order: what
 /// a plan left stopped.
 pub fn stopped_since(before: &[Process], after: &[Process]) -> Vec<RunningApp> {
-    // Borrowed keys: only what stopped (usually nothing) is copied.
-    fn running(processes: &[Process]) -> BTreeSet<(&str, Option<u32>)> {
-        processes
-            .iter()
-            .filter(|p| p.stat == ProcessStat::Executing)
-            .map(|p| (p.app.as_str(), p.ctx))
-            .collect()
-    }
-    let after = running(after);
-    running(before)
+    let before: Vec<RunningApp> = running_apps(before).into_iter().collect();
+    let after: Vec<(&str, Option<u32>)> = after
+        .iter()
+        .filter(|p| p.stat == ProcessStat::Executing)
+        .map(|p| (p.app.as_str(), p.ctx))
+        .collect();
+    stopped_among(&before, &after)
         .into_iter()
-        .filter(|app| !after.contains(app))
-        .map(|(app, ctx)| RunningApp {
-            app: app.to_string(),
-            ctx,
-        })
+        .cloned()
+        .collect()
+}
+
+/// The apps of `before` (as [`running_apps`] lists them: in order, each once) that are not in
+/// `running` (as [`parse_running`] reads them), in order: what a plan left stopped.
+pub fn stopped_among<'a>(
+    before: &'a [RunningApp],
+    running: &[(&str, Option<u32>)],
+) -> Vec<&'a RunningApp> {
+    let running: BTreeSet<(&str, Option<u32>)> = running.iter().copied().collect();
+    before
+        .iter()
+        .filter(|app| !running.contains(&(app.app.as_str(), app.ctx)))
         .collect()
 }
 

@@ -67,7 +67,8 @@ pub use cpuse::{
     parse_installer_build, parse_installer_package, parse_installer_packages,
 };
 pub use cpwd::{
-    Process, ProcessStat, RunningApp, parse_cpwd_list, parse_running, running_apps, stopped_since,
+    Process, ProcessStat, RunningApp, parse_cpwd_list, parse_running, running_apps, stopped_among,
+    stopped_since,
 };
 pub use failover::{
     AdminDirection, ClusterXlAdminReply, FcuStatus, MvcState, parse_clusterxl_admin,

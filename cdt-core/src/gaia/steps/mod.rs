@@ -311,11 +311,8 @@ async fn run(
                 }
                 Phase::After => {
                     if let Some(before) = &memory.processes_before {
-                        let after: std::collections::BTreeSet<(&str, Option<u32>)> =
-                            running.into_iter().collect();
-                        let stopped: Vec<&str> = before
-                            .iter()
-                            .filter(|a| !after.contains(&(a.app.as_str(), a.ctx)))
+                        let stopped: Vec<&str> = parse::stopped_among(before, &running)
+                            .into_iter()
                             .map(|a| a.app.as_str())
                             .collect();
                         if !stopped.is_empty() {
