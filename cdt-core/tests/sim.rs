@@ -636,3 +636,53 @@ fn cprid_util_refuses_an_address_two_gateways_share() {
     assert_eq!(reply.kind, ReplyKind::Exited(1));
     assert!(reply.stderr.contains("gw-1, gw-dup"), "{reply:?}");
 }
+
+#[test]
+fn a_large_local_file_is_hashed_streaming_and_its_content_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.sh");
+    let large = dir.path().join("large.tgz");
+    std::fs::write(&small, b"abc").unwrap();
+    let big = vec![7u8; (1 << 20) + 1];
+    std::fs::write(&large, &big).unwrap();
+    let small_file = cdt_core::sim::LocalFile::read(&small).unwrap();
+    assert_eq!(small_file, cdt_core::sim::LocalFile::from_bytes(b"abc"));
+    let large_file = cdt_core::sim::LocalFile::read(&large).unwrap();
+    assert_eq!(large_file.size(), big.len() as u64);
+    assert_eq!(large_file.sha256(), cdt_core::digest::sha256_hex(&big));
+    let mut sim = fleet("");
+    let at = sim.now();
+    sim.put_file("gw-1", "/var/log/upload/large.tgz", &large_file, at)
+        .unwrap();
+    assert_eq!(
+        ok(&mut sim, "gw-1", "sha256sum /var/log/upload/large.tgz"),
+        format!("{}  /var/log/upload/large.tgz\n", large_file.sha256())
+    );
+    // Only small files keep their content on the gateway.
+    let r = sim
+        .exec("gw-1", "cat /var/log/upload/large.tgz", at)
+        .unwrap();
+    assert_eq!(r.kind, ReplyKind::Exited(1));
+}
+
+#[tokio::test]
+async fn a_local_file_changed_between_two_copies_arrives_changed() {
+    use cdt_core::sim::SimConnector;
+    use cdt_core::transport::Connector as _;
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("note.txt");
+    std::fs::write(&local, b"first").unwrap();
+    let connector = SimConnector::new(fleet(""), 1.0);
+    let session = connector.connect("gw-1").await.unwrap();
+    session.put(&local, "/var/tmp/note.txt").await.unwrap();
+    session.put(&local, "/var/tmp/note2.txt").await.unwrap();
+    std::fs::write(&local, b"second, longer").unwrap();
+    session.put(&local, "/var/tmp/note.txt").await.unwrap();
+    let cat = |path: &str| {
+        let mut sim = connector.fleet();
+        let at = sim.now();
+        sim.exec("gw-1", &format!("cat {path}"), at).unwrap().stdout
+    };
+    assert_eq!(cat("/var/tmp/note2.txt"), "first");
+    assert_eq!(cat("/var/tmp/note.txt"), "second, longer");
+}

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use jiff::SignedDuration;
 
 use super::Clock;
-use crate::gaia::steps::Hosts;
+use crate::gaia::steps::{FileDigest, Hosts};
 use crate::transport::{Connector, ExecOutput, Session, TransportError};
 
 /// A session shared by the steps that use its host (calls may overlap).
@@ -21,7 +21,13 @@ pub(super) struct DriverHosts {
     connector: Arc<dyn Connector>,
     clock: Arc<dyn Clock>,
     sessions: StdMutex<crate::FastMap<String, SharedSession>>,
-    digests: StdMutex<crate::FastMap<PathBuf, String>>,
+    /// Local file digests, each worked out once however many steps ask for it at the same
+    /// time: the first caller hashes, the others wait for its result (a failed hash leaves
+    /// the cell empty, and the next caller tries again).
+    digests: StdMutex<crate::FastMap<PathBuf, Arc<tokio::sync::OnceCell<FileDigest>>>>,
+    /// How many times a local file was read for its digest.
+    #[cfg(test)]
+    readings: std::sync::atomic::AtomicUsize,
     command_timeout: SignedDuration,
     connect_timeout: SignedDuration,
 }
@@ -38,6 +44,8 @@ impl DriverHosts {
             clock,
             sessions: StdMutex::new(crate::FastMap::default()),
             digests: StdMutex::new(crate::FastMap::default()),
+            #[cfg(test)]
+            readings: std::sync::atomic::AtomicUsize::new(0),
             command_timeout,
             connect_timeout,
         }
@@ -148,33 +156,37 @@ impl Hosts for DriverHosts {
             .await
     }
 
-    async fn digest(&self, local: &Path) -> Result<String, TransportError> {
-        if let Some(d) = self
-            .digests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(local)
-        {
-            return Ok(d.clone());
-        }
-        let path = local.to_path_buf();
-        let digest = tokio::task::spawn_blocking(move || {
-            crate::digest::sha256_hex_of(std::fs::File::open(&path)?)
+    async fn digest(&self, local: &Path) -> Result<FileDigest, TransportError> {
+        let cell = {
+            let mut digests = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
+            match digests.get(local) {
+                Some(cell) => cell.clone(),
+                None => digests.entry(local.to_path_buf()).or_default().clone(),
+            }
+        };
+        cell.get_or_try_init(|| async {
+            #[cfg(test)]
+            self.readings
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = local.to_path_buf();
+            tokio::task::spawn_blocking(move || {
+                let file = std::fs::File::open(&path)?;
+                let size = file.metadata()?.len();
+                let sha256 = crate::digest::sha256_hex_of(file)?;
+                Ok::<_, std::io::Error>(FileDigest { sha256, size })
+            })
+            .await
+            .map_err(|e| TransportError::Other {
+                host: "localhost".into(),
+                message: e.to_string(),
+            })?
+            .map_err(|e| TransportError::Transfer {
+                host: "localhost".into(),
+                message: format!("{}: {e}", local.display()),
+            })
         })
         .await
-        .map_err(|e| TransportError::Other {
-            host: "localhost".into(),
-            message: e.to_string(),
-        })?
-        .map_err(|e| TransportError::Transfer {
-            host: "localhost".into(),
-            message: format!("{}: {e}", local.display()),
-        })?;
-        self.digests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(local.to_path_buf(), digest.clone());
-        Ok(digest)
+        .cloned()
     }
 
     async fn sleep(&self, duration: SignedDuration) {
@@ -186,5 +198,60 @@ impl Hosts for DriverHosts {
 
     fn now(&self) -> jiff::Timestamp {
         self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts() -> DriverHosts {
+        let sim = crate::sim::Sim::new(&crate::sim::FleetFile::default());
+        let connector = crate::sim::SimConnector::new(sim, 1.0);
+        let clock = connector.clock();
+        DriverHosts::new(
+            Arc::new(connector),
+            Arc::new(clock),
+            SignedDuration::from_mins(1),
+            SignedDuration::from_secs(5),
+        )
+    }
+
+    #[tokio::test]
+    async fn steps_asking_at_once_for_a_files_digest_share_one_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("package.tgz");
+        std::fs::write(&path, b"abc").unwrap();
+        let hosts = hosts();
+        let asked: Vec<_> = (0..64).map(|_| hosts.digest(&path)).collect();
+        let digests = futures_util::future::join_all(asked).await;
+        let want = FileDigest {
+            sha256: crate::digest::sha256_hex(b"abc"),
+            size: 3,
+        };
+        assert!(digests.iter().all(|d| d.as_ref() == Ok(&want)));
+        assert_eq!(hosts.readings.load(std::sync::atomic::Ordering::Relaxed), 1);
+        // Read once: changing the file afterwards does not change what the run sends for it.
+        std::fs::write(&path, b"changed").unwrap();
+        assert_eq!(hosts.digest(&path).await, Ok(want));
+        assert_eq!(hosts.readings.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_digest_that_failed_is_tried_again_by_the_next_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("late.sh");
+        let hosts = hosts();
+        let missing = hosts.digest(&path).await;
+        assert!(
+            matches!(&missing, Err(TransportError::Transfer { message, .. }) if message.contains("late.sh")),
+            "{missing:?}"
+        );
+        std::fs::write(&path, b"#!/bin/sh\n").unwrap();
+        assert_eq!(
+            hosts.digest(&path).await.map(|d| d.size),
+            Ok(10),
+            "a failure is not remembered"
+        );
     }
 }

@@ -26,8 +26,8 @@ use hosts::DriverHosts;
 
 use std::sync::Arc;
 
+use futures_util::FutureExt as _;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
-use futures_util::{FutureExt as _, future::BoxFuture};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Mutex, mpsc, watch};
 
@@ -324,7 +324,8 @@ impl Driver {
         // mostly waits on its transport, and spawning moved each step's future (1.8 KB) several
         // times and registered it with the runtime. A step that panics ends as a failed step,
         // as a panicking task did.
-        let mut tasks: FuturesUnordered<BoxFuture<'static, StepDone>> = FuturesUnordered::new();
+        // Each future is kept in the set's own node, not boxed again.
+        let mut tasks = steps_in_flight(step_task);
         let mut failovers: crate::FastMap<ActionId, (String, String)> = crate::FastMap::default();
         let mut cancelled = false;
         let mut approvals_closed = false;
@@ -462,38 +463,7 @@ impl Driver {
                     );
                 }
                 let wait_first = recheck.contains(&id).then(|| ctx.host.clone()).flatten();
-                let step = async move {
-                    if let Some(host) = wait_first
-                        && let Some(outcome) =
-                            steps::wait_reachable(hosts.as_ref(), &host, &ctx.waits).await
-                    {
-                        return (id, outcome, None);
-                    }
-                    match memory {
-                        Some(m) => {
-                            let mut m = m.lock().await;
-                            let outcome =
-                                steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut m).await;
-                            (id, outcome, None)
-                        }
-                        None => {
-                            let mut scratch = TargetMemory::default();
-                            let outcome =
-                                steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut scratch)
-                                    .await;
-                            (id, outcome, scratch.failed_over_to)
-                        }
-                    }
-                };
-                // Unconstrained: the driver's task polls every step, and tokio's per-task
-                // budget would otherwise make the later ones wait for no reason (the set
-                // itself yields to the runtime every few dozen steps).
-                tasks.push(
-                    std::panic::AssertUnwindSafe(tokio::task::unconstrained(step))
-                        .catch_unwind()
-                        .map(move |done| (id, done))
-                        .boxed(),
-                );
+                tasks.push(step_task(hosts, action, ctx, memory, wait_first));
             }
             if tasks.is_empty() && (rollout.is_finished() || failure.is_some()) {
                 while let Some(event) = rollout.poll_event() {
@@ -661,6 +631,54 @@ impl Driver {
             waits: self.settings.waits,
         }
     }
+}
+
+/// An empty set for the futures `make` returns (named this way because their type cannot be
+/// written).
+fn steps_in_flight<A, B, C, D, E, F: std::future::Future>(
+    _make: fn(A, B, C, D, E) -> F,
+) -> FuturesUnordered<F> {
+    FuturesUnordered::new()
+}
+
+/// One step as the driver polls it: first, for a step that was in flight when an earlier run
+/// died, waiting until its gateway answers (it may be rebooting); then the Gaia step, with the
+/// target's memory (or a scratch one for cluster steps). A step that panics ends as a failed
+/// step with the panic's message, as a panicking task did.
+fn step_task(
+    hosts: Arc<DriverHosts>,
+    action: Action,
+    ctx: StepContext,
+    memory: Option<Arc<Mutex<TargetMemory>>>,
+    wait_first: Option<String>,
+) -> impl std::future::Future<Output = StepDone> + Send + 'static {
+    let id = action.id;
+    let step = async move {
+        if let Some(host) = wait_first
+            && let Some(outcome) = steps::wait_reachable(hosts.as_ref(), &host, &ctx.waits).await
+        {
+            return (id, outcome, None);
+        }
+        match memory {
+            Some(m) => {
+                let mut m = m.lock().await;
+                let outcome = steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut m).await;
+                (id, outcome, None)
+            }
+            None => {
+                let mut scratch = TargetMemory::default();
+                let outcome =
+                    steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut scratch).await;
+                (id, outcome, scratch.failed_over_to)
+            }
+        }
+    };
+    // Unconstrained: the driver's task polls every step, and tokio's per-task budget would
+    // otherwise make the later ones wait for no reason (the set itself yields to the runtime
+    // every few dozen steps).
+    std::panic::AssertUnwindSafe(tokio::task::unconstrained(step))
+        .catch_unwind()
+        .map(move |done| (id, done))
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{ReplyKind, Sim, SimError};
+use super::{LocalFile, ReplyKind, Sim, SimError};
 use crate::transport::{Connector, ExecOutput, Session, TransportError};
 
 /// Maps tokio time to the simulator's clock.
@@ -69,6 +69,16 @@ pub struct SimConnector {
     sim: Arc<Mutex<Sim>>,
     clock: SimClock,
     state_dir: Option<Arc<std::path::PathBuf>>,
+    files: Arc<Mutex<crate::FastMap<std::path::PathBuf, ReadFile>>>,
+}
+
+/// A local file as last read for a copy, with the size and modification time it had then: a
+/// file copied to many hosts is read once, and read again if it changes.
+#[derive(Debug)]
+struct ReadFile {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    file: LocalFile,
 }
 
 /// The simulated time now of the fleet kept in `dir` (by [`SimConnector::keep_state_in`]), and
@@ -107,6 +117,7 @@ impl SimConnector {
             sim: Arc::new(Mutex::new(sim)),
             clock,
             state_dir: None,
+            files: Arc::default(),
         }
     }
 
@@ -129,6 +140,7 @@ impl SimConnector {
             clock: SimClock::new(sim.now(), scale),
             sim: Arc::new(Mutex::new(sim)),
             state_dir: Some(Arc::new(dir.to_path_buf())),
+            files: Arc::default(),
         };
         connector.save()?;
         Ok(connector)
@@ -176,6 +188,31 @@ impl SimConnector {
     fn at_now(&self) -> (MutexGuard<'_, Sim>, Timestamp) {
         let sim = self.sim.lock().unwrap_or_else(PoisonError::into_inner);
         (sim, self.clock.now())
+    }
+
+    /// The local file at `path` as a copy sends it: read once, and again when its size or
+    /// modification time changed since.
+    fn local_file(&self, path: &Path) -> std::io::Result<LocalFile> {
+        let meta = std::fs::metadata(path)?;
+        let (len, modified) = (meta.len(), meta.modified().ok());
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(read) = files.get(path)
+            && read.len == len
+            && read.modified == modified
+            && modified.is_some()
+        {
+            return Ok(read.file.clone());
+        }
+        let file = LocalFile::read(path)?;
+        files.insert(
+            path.to_path_buf(),
+            ReadFile {
+                len,
+                modified,
+                file: file.clone(),
+            },
+        );
+        Ok(file)
     }
 
     /// The clock the fleet follows (give it to the driver).
@@ -241,13 +278,16 @@ impl Session for SimSession {
     }
 
     async fn put(&self, local: &Path, remote: &str) -> Result<(), TransportError> {
-        let content = std::fs::read(local).map_err(|e| TransportError::Transfer {
-            host: self.host.clone(),
-            message: format!("{}: {e}", local.display()),
-        })?;
+        let file = self
+            .connector
+            .local_file(local)
+            .map_err(|e| TransportError::Transfer {
+                host: self.host.clone(),
+                message: format!("{}: {e}", local.display()),
+            })?;
         let took = {
             let (mut sim, at) = self.connector.at_now();
-            sim.put(&self.host, remote, &content, at)
+            sim.put_file(&self.host, remote, &file, at)
                 .map_err(|e| unreachable(e, &self.host))?
         };
         self.connector.saved()?;

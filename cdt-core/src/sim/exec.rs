@@ -196,8 +196,8 @@ fn run_clean(sim: &mut Sim, host: &str, line: &str) -> Reply {
                 Reply::fail(1, "", latency)
             }
         }
-        ("cat", [path]) => match h.files.get(*path).and_then(|f| f.content.clone()) {
-            Some(c) => Reply::ok(String::from_utf8_lossy(&c).into_owned(), latency),
+        ("cat", [path]) => match h.files.get(*path).and_then(|f| f.content.as_deref()) {
+            Some(c) => Reply::ok(String::from_utf8_lossy(c).into_owned(), latency),
             None => Reply::fail(
                 1,
                 format!("cat: {path}: No such file or directory\n"),

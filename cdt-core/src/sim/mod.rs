@@ -58,6 +58,77 @@ use crate::error::{Error, Result};
 use crate::model::{ClusterKind, MemberRole};
 use state::{ClusterSim, FileInfo, Host, MgmtState, Pending, PendingEvent, SimState};
 
+/// Files up to this size keep their content on a simulated host (scripts, pulled files);
+/// larger ones (packages) only their size and SHA-256.
+const KEPT_CONTENT: u64 = 1 << 20;
+
+/// A local file as a simulated host receives it: its size and SHA-256, and its content when
+/// it is small enough to keep ([`Sim::put_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFile {
+    size: u64,
+    sha256: std::sync::Arc<str>,
+    content: Option<std::sync::Arc<[u8]>>,
+}
+
+impl LocalFile {
+    /// The file whose content is `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> LocalFile {
+        let size = bytes.len() as u64;
+        LocalFile {
+            size,
+            sha256: crate::digest::sha256_hex(bytes).into(),
+            content: (size <= KEPT_CONTENT).then(|| bytes.into()),
+        }
+    }
+
+    /// Reads the file at `path`: a small one whole, a larger one streamed through the hash
+    /// (its content is not kept, so it is never held in memory).
+    pub fn read(path: &Path) -> std::io::Result<LocalFile> {
+        let mut file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        if size <= KEPT_CONTENT {
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            std::io::Read::read_to_end(&mut file, &mut bytes)?;
+            return Ok(LocalFile::from_bytes(&bytes));
+        }
+        let mut counted = CountingReader {
+            inner: file,
+            read: 0,
+        };
+        let sha256 = crate::digest::sha256_hex_of(&mut counted)?;
+        Ok(LocalFile {
+            size: counted.read,
+            sha256: sha256.into(),
+            content: None,
+        })
+    }
+
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Its SHA-256, as `sha256sum` prints it.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
+/// Counts the bytes read through it.
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyKind {
@@ -348,19 +419,30 @@ impl Sim {
         content: &[u8],
         at: Timestamp,
     ) -> Result<SignedDuration, SimError> {
+        self.put_file(host, path, &LocalFile::from_bytes(content), at)
+    }
+
+    /// Copies a local file read once ([`LocalFile`]) to `path` on `host` at `at`; returns how
+    /// long the copy takes. The same file copied to many hosts is read and hashed once.
+    pub fn put_file(
+        &mut self,
+        host: &str,
+        path: &str,
+        file: &LocalFile,
+        at: Timestamp,
+    ) -> Result<SignedDuration, SimError> {
         self.advance(at);
         self.reachable(host)?;
-        let size = content.len() as u64;
         let info = FileInfo {
-            sha256: crate::digest::sha256_hex(content),
-            size,
-            content: (size <= 1 << 20).then(|| content.to_vec()),
+            sha256: file.sha256.clone(),
+            size: file.size,
+            content: file.content.clone(),
         };
         let per_mib = self.state.latency.copy_per_mib;
         if let Some(h) = self.state.hosts.get_mut(host) {
             h.files.insert(path.to_string(), info);
         }
-        Ok(secs(per_mib * size as f64 / 1_048_576.0))
+        Ok(secs(per_mib * file.size as f64 / 1_048_576.0))
     }
 
     /// Copies `path` from `host` at `at`: its content and how long the copy takes.
@@ -378,7 +460,7 @@ impl Sim {
             .hosts
             .get(host)
             .and_then(|h| h.files.get(path))
-            .and_then(|f| f.content.clone())
+            .and_then(|f| f.content.as_deref().map(<[u8]>::to_vec))
             .ok_or_else(|| SimError::NoSuchFile {
                 host: host.to_string(),
                 path: path.to_string(),

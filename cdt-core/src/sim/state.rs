@@ -25,10 +25,11 @@ pub(crate) const DEFAULT_PROCESSES: [&str; 8] = [
 /// A file on a simulated host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FileInfo {
-    pub(crate) sha256: String,
+    pub(crate) sha256: std::sync::Arc<str>,
     pub(crate) size: u64,
-    /// The content, for small files (scripts, pulled files).
-    pub(crate) content: Option<Vec<u8>>,
+    /// The content, for small files (scripts, pulled files): shared with every other host the
+    /// same file was copied to.
+    pub(crate) content: Option<std::sync::Arc<[u8]>>,
 }
 
 /// What keeps a host busy.

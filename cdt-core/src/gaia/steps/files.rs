@@ -82,7 +82,8 @@ pub(crate) async fn copy(
     remote: &str,
     memory: &mut TargetMemory,
 ) -> StepResult<String> {
-    let want = hosts.digest(local).await?;
+    let local_file = hosts.digest(local).await?;
+    let want = local_file.sha256;
     if memory
         .verified
         .iter()
@@ -90,7 +91,7 @@ pub(crate) async fn copy(
     {
         return Ok(remote.to_string());
     }
-    let large = std::fs::metadata(local).map_or(true, |m| m.len() > ASK_FIRST_ABOVE);
+    let large = local_file.size > ASK_FIRST_ABOVE;
     let there =
         large && remote_digest(hosts, host, remote).await?.as_deref() == Some(want.as_str());
     if !there {

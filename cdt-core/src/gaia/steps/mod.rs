@@ -42,12 +42,21 @@ pub trait Hosts: Send + Sync {
     async fn put(&self, host: &str, local: &Path, remote: &str) -> Result<(), TransportError>;
     /// Copies `remote` from `host` to the local file `local`.
     async fn get(&self, host: &str, remote: &str, local: &Path) -> Result<(), TransportError>;
-    /// The SHA-256 of a local file, in lower-case hexadecimal.
-    async fn digest(&self, local: &Path) -> Result<String, TransportError>;
+    /// The SHA-256 of a local file and its size.
+    async fn digest(&self, local: &Path) -> Result<FileDigest, TransportError>;
     /// Waits `duration` (in the driver's clock).
     async fn sleep(&self, duration: SignedDuration);
     /// The driver's clock.
     fn now(&self) -> jiff::Timestamp;
+}
+
+/// A local file's SHA-256 and size, as [`Hosts::digest`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    /// The SHA-256, in lower-case hexadecimal (as `sha256sum` prints it).
+    pub sha256: String,
+    /// The size in bytes.
+    pub size: u64,
 }
 
 /// How long steps wait for things that take time on the gateway.
@@ -326,10 +335,13 @@ async fn run(
             }
             Ok(Outcome::Ok)
         }
+        // The long sequences (Management API calls, installs, cluster changes) run boxed: the
+        // future of every step is as large as its largest branch, and a run keeps one per target
+        // in flight, so the common short steps stay small.
         Step::SetVersion { version } => {
-            management::set_version(hosts, ctx, &version.to_string()).await
+            Box::pin(management::set_version(hosts, ctx, &version.to_string())).await
         }
-        Step::InstallPolicy => management::install_policy(hosts, ctx).await,
+        Step::InstallPolicy => Box::pin(management::install_policy(hosts, ctx)).await,
         Step::UpdateCpuse { agent } => {
             let h = host(ctx)?;
             match agent {
@@ -361,7 +373,7 @@ async fn run(
         | Step::CuStart
         | Step::Failover { .. }
         | Step::Restore
-        | Step::MvcOff => cluster::run(hosts, step, ctx, memory).await,
+        | Step::MvcOff => Box::pin(cluster::run(hosts, step, ctx, memory)).await,
     }
 }
 
@@ -424,15 +436,15 @@ async fn run_action(
             Ok(Outcome::Ok)
         }
         DownloadFromCloud { path } => {
-            files::download_from_cloud(hosts, h, path, &ctx.waits).await?;
+            Box::pin(files::download_from_cloud(hosts, h, path, &ctx.waits)).await?;
             Ok(Outcome::Ok)
         }
         ImportPackage { path } => {
-            files::import(hosts, h, path, &ctx.waits, memory).await?;
+            Box::pin(files::import(hosts, h, path, &ctx.waits, memory)).await?;
             Ok(Outcome::Ok)
         }
         VerifyPackage { path } => {
-            let number = files::import(hosts, h, path, &ctx.waits, memory).await?;
+            let number = Box::pin(files::import(hosts, h, path, &ctx.waits, memory)).await?;
             run_cpuse_ok(
                 hosts,
                 h,
@@ -442,7 +454,7 @@ async fn run_action(
             .await?;
             Ok(Outcome::Ok)
         }
-        InstallPackage { path } => files::install(hosts, h, path, ctx, memory).await,
+        InstallPackage { path } => Box::pin(files::install(hosts, h, path, ctx, memory)).await,
         UninstallCpusePackage { filename } | UninstallLegacyPackage { filename } => {
             let out = hosts
                 .exec(h, &command(commands::installer_uninstall(filename))?)
