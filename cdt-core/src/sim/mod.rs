@@ -392,7 +392,7 @@ impl Sim {
     /// `duration` says how long the caller waits for it; effects that take time are scheduled.
     pub fn exec(&mut self, host: &str, command: &str, at: Timestamp) -> Result<Reply, SimError> {
         self.advance(at);
-        self.reachable(host)?;
+        let before = self.reachable_host(host)?.service_inputs();
         let now = self.state.now;
         if self.state.log_commands {
             self.state.record.commands.push(Delivered {
@@ -401,7 +401,7 @@ impl Sim {
                 command: command.to_string(),
             });
         }
-        let before = self.state.hosts.get(host).map(Host::service_inputs);
+        let before = Some(before);
         let reply = exec::run(self, host, command);
         // Most commands only read: the host's service (and its cluster's) can only have
         // changed if what they are computed from did.
@@ -553,6 +553,11 @@ impl Sim {
     }
 
     fn reachable(&self, host: &str) -> Result<(), SimError> {
+        self.reachable_host(host).map(|_| ())
+    }
+
+    /// The host, if it answers now.
+    fn reachable_host(&self, host: &str) -> Result<&Host, SimError> {
         let h = self
             .state
             .hosts
@@ -561,7 +566,7 @@ impl Sim {
         if matches!(h.busy, Some((state::Busy::Rebooting, _))) || self.unreachable_fault(host) {
             return Err(SimError::Unreachable(host.to_string()));
         }
-        Ok(())
+        Ok(h)
     }
 
     fn unreachable_fault(&self, host: &str) -> bool {
