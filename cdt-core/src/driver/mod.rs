@@ -321,10 +321,10 @@ impl Driver {
             .map(|_| Arc::new(Mutex::new(TargetMemory::default())))
             .collect();
         // The steps in flight, polled here rather than spawned as tasks of their own: a step
-        // mostly waits on its transport, and spawning moved each step's future (1.8 KB) several
-        // times and registered it with the runtime. A step that panics ends as a failed step,
-        // as a panicking task did.
-        // Each future is kept in the set's own node, not boxed again.
+        // mostly waits on its transport, and spawning moved each step's future (over a
+        // kilobyte) several times and registered it with the runtime. Each future lives in the
+        // set's own node, not boxed again. A step that panics ends as a failed step, as a
+        // panicking task did.
         let mut tasks = steps_in_flight(step_task);
         let mut failovers: crate::FastMap<ActionId, (String, String)> = crate::FastMap::default();
         let mut cancelled = false;
