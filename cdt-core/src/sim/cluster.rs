@@ -21,7 +21,7 @@ pub(crate) fn serving_problem(h: &Host) -> Option<&'static str> {
     if h.admin_down {
         return Some("admin_down");
     }
-    if !h.processes.contains("FWD") {
+    if !h.processes.firewall() {
         return Some("down");
     }
     None
@@ -29,7 +29,7 @@ pub(crate) fn serving_problem(h: &Host) -> Option<&'static str> {
 
 /// Whether an active member that stopped serving for this reason hands over to another.
 fn hands_over(h: &Host) -> bool {
-    h.admin_down || (h.busy.is_none() && !h.processes.contains("FWD"))
+    h.admin_down || (h.busy.is_none() && !h.processes.firewall())
 }
 
 /// Whether `candidate` keeps connections in sync with `from` (same version, MVC, FCU).

@@ -129,6 +129,9 @@ impl<R: std::io::Read> std::io::Read for CountingReader<R> {
     }
 }
 
+/// The processes a Management Server's `cpwd` runs.
+const MANAGEMENT_PROCESSES: [&str; 4] = ["CPD", "FWM", "CPM", "CPSEAD"];
+
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyKind {
@@ -289,10 +292,7 @@ impl Sim {
                 start,
             );
             h.management = true;
-            h.processes = ["CPD", "FWM", "CPM", "CPSEAD"]
-                .iter()
-                .map(|p| p.to_string())
-                .collect();
+            h.processes = state::Processes::new(&MANAGEMENT_PROCESSES);
             hosts.insert(m.name.clone(), h);
             mgmt.host = Some(m.name.clone());
             mgmt.policy_package = m.policy_package.clone();
@@ -609,7 +609,7 @@ impl Sim {
         if host.admin_down {
             return Some("admin_down");
         }
-        if !host.processes.contains("FWD") && !host.management {
+        if !host.processes.firewall() && !host.management {
             return Some("down");
         }
         None
@@ -732,17 +732,11 @@ impl Sim {
                 h.busy = None;
                 h.admin_down = false;
                 h.last_boot = p.at;
-                h.processes = if h.management {
-                    ["CPD", "FWM", "CPM", "CPSEAD"]
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect()
+                h.processes = state::Processes::new(if h.management {
+                    &MANAGEMENT_PROCESSES
                 } else {
-                    state::DEFAULT_PROCESSES
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect()
-                };
+                    &state::DEFAULT_PROCESSES
+                });
                 let name = h.name.clone();
                 for (f, _) in &self.state.faults {
                     if let Fault::ProcessDown { host, process } = f

@@ -69,7 +69,7 @@ pub(crate) struct Host {
     /// CPUSE names imported, in import order (their position + 1 is their number).
     pub(crate) imported: Vec<String>,
     pub(crate) files: BTreeMap<String, FileInfo>,
-    pub(crate) processes: BTreeSet<String>,
+    pub(crate) processes: Processes,
     pub(crate) snapshots: Vec<(String, String)>,
     pub(crate) backups: Vec<String>,
     pub(crate) busy: Option<(Busy, Timestamp)>,
@@ -100,7 +100,7 @@ impl Host {
             hotfixes: BTreeSet::new(),
             imported: Vec::new(),
             files: BTreeMap::new(),
-            processes: DEFAULT_PROCESSES.iter().map(|p| p.to_string()).collect(),
+            processes: Processes::new(&DEFAULT_PROCESSES),
             snapshots: Vec::new(),
             backups: Vec::new(),
             busy: None,
@@ -122,7 +122,7 @@ impl Host {
                 .as_ref()
                 .map(|(b, until)| (std::mem::discriminant(b), *until)),
             self.admin_down,
-            self.processes.contains("FWD"),
+            self.processes.firewall(),
             self.mvc,
             self.fcu_ready,
             self.version,
@@ -138,6 +138,66 @@ impl Host {
 /// The build number Gaia prints for a version (plausible, stable values).
 pub(crate) fn build_of(v: Version) -> u32 {
     100 + u32::from(v.major()) * 3 + u32::from(v.minor())
+}
+
+/// The processes a host's `cpwd` runs, by `APP` name. Whether the firewall (`FWD`) is among
+/// them is asked on every command (it decides the host's service), so it is kept beside the
+/// set rather than looked up in it. Written as the set of names alone.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "BTreeSet<String>")]
+pub(crate) struct Processes {
+    names: BTreeSet<String>,
+    firewall: bool,
+}
+
+impl Processes {
+    /// The processes named.
+    pub(crate) fn new(names: &[&str]) -> Processes {
+        names
+            .iter()
+            .map(|n| (*n).to_string())
+            .collect::<BTreeSet<String>>()
+            .into()
+    }
+
+    /// Whether the firewall (`FWD`) runs.
+    pub(crate) fn firewall(&self) -> bool {
+        self.firewall
+    }
+
+    /// Stops `name`.
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.names.remove(name);
+        self.firewall = self.names.contains(FIREWALL);
+    }
+
+    /// The names, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &String> {
+        self.names.iter()
+    }
+
+    /// How many.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// The firewall's `APP` name under `cpwd`.
+const FIREWALL: &str = "FWD";
+
+impl From<BTreeSet<String>> for Processes {
+    fn from(names: BTreeSet<String>) -> Processes {
+        Processes {
+            firewall: names.contains(FIREWALL),
+            names,
+        }
+    }
+}
+
+impl Serialize for Processes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.names.serialize(serializer)
+    }
 }
 
 /// A simulated cluster.
@@ -293,4 +353,28 @@ pub(crate) struct SimState {
     /// Whether each cluster served traffic when last observed.
     #[serde(serialize_with = "sorted")]
     pub(crate) serving: crate::FastMap<String, bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_firewall_flag_follows_the_process_set_through_changes_and_the_state_file() {
+        let mut p = Processes::new(&DEFAULT_PROCESSES);
+        assert!(p.firewall());
+        p.remove("CPD");
+        assert!(
+            p.firewall(),
+            "another process stopping leaves the firewall up"
+        );
+        p.remove("FWD");
+        assert!(!p.firewall());
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.starts_with("[\"CI_CLEANUP\""), "{json}");
+        let read: Processes = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, p);
+        let up: Processes = serde_json::from_str(r#"["CPD","FWD"]"#).unwrap();
+        assert!(up.firewall());
+    }
 }
