@@ -11,10 +11,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The SHA-256 of everything `reader` yields.
-pub fn sha256_hex_of(mut reader: impl Read) -> std::io::Result<String> {
+pub fn sha256_hex_of(reader: impl Read) -> std::io::Result<String> {
+    sha256_hex_and_size_of(reader).map(|(digest, _)| digest)
+}
+
+/// The SHA-256 of everything `reader` yields, and how many bytes that was: a file hashed
+/// while it is read, its size the size of what was hashed.
+pub fn sha256_hex_and_size_of(mut reader: impl Read) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
-    std::io::copy(&mut reader, &mut hasher)?;
-    Ok(hex(&hasher.finalize()))
+    let size = std::io::copy(&mut reader, &mut hasher)?;
+    Ok((hex(&hasher.finalize()), size))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -36,5 +42,9 @@ mod tests {
         let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(sha256_hex(b"abc"), abc);
         assert_eq!(sha256_hex_of(&b"abc"[..]).unwrap(), abc);
+        assert_eq!(
+            sha256_hex_and_size_of(&b"abc"[..]).unwrap(),
+            (abc.to_string(), 3)
+        );
     }
 }

@@ -638,7 +638,7 @@ fn cprid_util_refuses_an_address_two_gateways_share() {
 }
 
 #[test]
-fn a_large_local_file_is_hashed_streaming_and_its_content_not_kept() {
+fn a_large_local_file_keeps_its_size_and_digest_but_not_its_content() {
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small.sh");
     let large = dir.path().join("large.tgz");

@@ -170,9 +170,8 @@ impl Hosts for DriverHosts {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let path = local.to_path_buf();
             tokio::task::spawn_blocking(move || {
-                let file = std::fs::File::open(&path)?;
-                let size = file.metadata()?.len();
-                let sha256 = crate::digest::sha256_hex_of(file)?;
+                let (sha256, size) =
+                    crate::digest::sha256_hex_and_size_of(std::fs::File::open(&path)?)?;
                 Ok::<_, std::io::Error>(FileDigest { sha256, size })
             })
             .await

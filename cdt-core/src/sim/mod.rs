@@ -92,13 +92,9 @@ impl LocalFile {
             std::io::Read::read_to_end(&mut file, &mut bytes)?;
             return Ok(LocalFile::from_bytes(&bytes));
         }
-        let mut counted = CountingReader {
-            inner: file,
-            read: 0,
-        };
-        let sha256 = crate::digest::sha256_hex_of(&mut counted)?;
+        let (sha256, size) = crate::digest::sha256_hex_and_size_of(file)?;
         Ok(LocalFile {
-            size: counted.read,
+            size,
             sha256: sha256.into(),
             content: None,
         })
@@ -112,20 +108,6 @@ impl LocalFile {
     /// Its SHA-256, as `sha256sum` prints it.
     pub fn sha256(&self) -> &str {
         &self.sha256
-    }
-}
-
-/// Counts the bytes read through it.
-struct CountingReader<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
     }
 }
 
@@ -240,7 +222,7 @@ impl Sim {
                 .collect();
             h.cluster = cluster.map(str::to_string);
             if down {
-                h.processes.remove("FWD");
+                h.processes.remove(state::FIREWALL);
             }
             hosts.insert(g.name.clone(), h);
         };
@@ -392,7 +374,7 @@ impl Sim {
     /// `duration` says how long the caller waits for it; effects that take time are scheduled.
     pub fn exec(&mut self, host: &str, command: &str, at: Timestamp) -> Result<Reply, SimError> {
         self.advance(at);
-        let before = self.reachable_host(host)?.service_inputs();
+        let before = Some(self.reachable_host(host)?.service_inputs());
         let now = self.state.now;
         if self.state.log_commands {
             self.state.record.commands.push(Delivered {
@@ -401,7 +383,6 @@ impl Sim {
                 command: command.to_string(),
             });
         }
-        let before = Some(before);
         let reply = exec::run(self, host, command);
         // Most commands only read: the host's service (and its cluster's) can only have
         // changed if what they are computed from did.

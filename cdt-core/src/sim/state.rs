@@ -183,7 +183,7 @@ impl Processes {
 }
 
 /// The firewall's `APP` name under `cpwd`.
-const FIREWALL: &str = "FWD";
+pub(crate) const FIREWALL: &str = "FWD";
 
 impl From<BTreeSet<String>> for Processes {
     fn from(names: BTreeSet<String>) -> Processes {
