@@ -29,6 +29,11 @@ pub(crate) fn push_opt_str(buf: &mut Vec<u8>, s: Option<&str>) {
 /// Appends `n` in decimal.
 pub(crate) fn push_u64(buf: &mut Vec<u8>, n: u64) {
     let mut digits = [0u8; 20];
+    buf.extend_from_slice(decimal(n, &mut digits).as_bytes());
+}
+
+/// `n` in decimal, written at the end of `digits` (without going through `fmt`).
+pub(crate) fn decimal(n: u64, digits: &mut [u8; 20]) -> &str {
     let mut at = digits.len();
     let mut n = n;
     loop {
@@ -39,7 +44,8 @@ pub(crate) fn push_u64(buf: &mut Vec<u8>, n: u64) {
             break;
         }
     }
-    buf.extend_from_slice(&digits[at..]);
+    // Only ASCII digits were written.
+    std::str::from_utf8(&digits[at..]).unwrap_or_default()
 }
 
 /// Appends `at` as a JSON string, as [`crate::rfc3339::serialize`] writes it.

@@ -676,6 +676,9 @@ async fn a_local_file_changed_between_two_copies_arrives_changed() {
     let session = connector.connect("gw-1").await.unwrap();
     session.put(&local, "/var/tmp/note.txt").await.unwrap();
     session.put(&local, "/var/tmp/note2.txt").await.unwrap();
+    // The connector compares the file's size and time again once a millisecond has passed
+    // since it last did.
+    std::thread::sleep(std::time::Duration::from_millis(5));
     std::fs::write(&local, b"second, longer").unwrap();
     session.put(&local, "/var/tmp/note.txt").await.unwrap();
     let cat = |path: &str| {

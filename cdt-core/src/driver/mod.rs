@@ -326,6 +326,7 @@ impl Driver {
         // set's own node, not boxed again. A step that panics ends as a failed step, as a
         // panicking task did.
         let mut tasks = steps_in_flight(step_task);
+        let mut names = Names::new(&rollout);
         let mut failovers: crate::FastMap<ActionId, (String, String)> = crate::FastMap::default();
         let mut cancelled = false;
         let mut approvals_closed = false;
@@ -437,7 +438,7 @@ impl Driver {
                 if let Some(event) = self.inline_event(&rollout, &action, now) {
                     let _ = events.send(event).await;
                 }
-                let ctx = self.context(&rollout, &action, package_kind);
+                let ctx = self.context(&rollout, &mut names, &action, package_kind);
                 let memory = match action.subject {
                     Subject::Target(t) => memories.get(t.0).cloned(),
                     Subject::Cluster(_) => None,
@@ -581,46 +582,29 @@ impl Driver {
     fn context(
         &self,
         rollout: &Rollout,
+        names: &mut Names,
         action: &Action,
         package_kind: PackageKind,
     ) -> StepContext {
-        let name = |t: TargetId| {
-            rollout
-                .targets()
-                .get(t.0)
-                .map(|t| t.name.clone())
-                .unwrap_or_default()
-        };
-        let cluster_info = |c: ClusterId| {
-            rollout.cluster(c).map(|v| ClusterInfo {
-                name: v.name.to_string(),
-                kind: v.kind,
-                members: v
-                    .members
-                    .iter()
-                    .map(|m| (name(*m), rollout.targets().get(m.0).and_then(|t| t.role)))
-                    .collect(),
-                upgraded: v.upgraded.iter().map(|m| name(*m)).collect(),
-            })
-        };
         let (host, object, cluster) = match (action.subject, &action.step) {
             (Subject::Target(t), _) => {
                 let cluster = rollout.targets().get(t.0).and_then(|t| t.cluster);
-                let object = cluster
-                    .and_then(|c| rollout.cluster_name(c).map(str::to_string))
-                    .unwrap_or_else(|| name(t));
-                (Some(name(t)), object, cluster.and_then(cluster_info))
+                let object = match cluster {
+                    Some(c) => names.cluster(c),
+                    None => names.target(t),
+                };
+                (
+                    Some(names.target(t)),
+                    object,
+                    cluster.and_then(|c| names.cluster_info(rollout, c)),
+                )
             }
             (Subject::Cluster(c), Step::Failover { from }) => (
-                Some(name(*from)),
-                rollout.cluster_name(c).unwrap_or_default().to_string(),
-                cluster_info(c),
+                Some(names.target(*from)),
+                names.cluster(c),
+                names.cluster_info(rollout, c),
             ),
-            (Subject::Cluster(c), _) => (
-                None,
-                rollout.cluster_name(c).unwrap_or_default().to_string(),
-                cluster_info(c),
-            ),
+            (Subject::Cluster(c), _) => (None, names.cluster(c), names.cluster_info(rollout, c)),
         };
         StepContext {
             host,
@@ -630,6 +614,76 @@ impl Driver {
             management: self.management.clone(),
             waits: self.settings.waits,
         }
+    }
+}
+
+/// The names and cluster descriptions the steps are given, made once and shared by every step
+/// rather than copied for each.
+struct Names {
+    targets: Vec<Arc<str>>,
+    clusters: Vec<Arc<str>>,
+    /// Each cluster's description as last given, with the upgraded members it was made with
+    /// (made again when they change).
+    infos: Vec<Option<(Vec<TargetId>, Arc<ClusterInfo>)>>,
+}
+
+impl Names {
+    fn new(rollout: &Rollout) -> Names {
+        let clusters: Vec<Arc<str>> = (0..)
+            .map_while(|c| rollout.cluster_name(ClusterId(c)).map(Arc::from))
+            .collect();
+        Names {
+            targets: rollout
+                .targets()
+                .iter()
+                .map(|t| Arc::from(&*t.name))
+                .collect(),
+            infos: vec![None; clusters.len()],
+            clusters,
+        }
+    }
+
+    fn target(&self, t: TargetId) -> Arc<str> {
+        self.targets
+            .get(t.0)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
+    }
+
+    fn cluster(&self, c: ClusterId) -> Arc<str> {
+        self.clusters
+            .get(c.0)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
+    }
+
+    fn cluster_info(&mut self, rollout: &Rollout, c: ClusterId) -> Option<Arc<ClusterInfo>> {
+        let view = rollout.cluster(c)?;
+        let slot = self.infos.get_mut(c.0)?;
+        if let Some((upgraded, info)) = slot
+            && upgraded.as_slice() == view.upgraded
+        {
+            return Some(info.clone());
+        }
+        let name = |t: &TargetId| {
+            rollout
+                .targets()
+                .get(t.0)
+                .map(|t| t.name.clone())
+                .unwrap_or_default()
+        };
+        let info = Arc::new(ClusterInfo {
+            name: view.name.to_string(),
+            kind: view.kind,
+            members: view
+                .members
+                .iter()
+                .map(|m| (name(m), rollout.targets().get(m.0).and_then(|t| t.role)))
+                .collect(),
+            upgraded: view.upgraded.iter().map(name).collect(),
+        });
+        *slot = Some((view.upgraded.to_vec(), info.clone()));
+        Some(info)
     }
 }
 
@@ -650,7 +704,7 @@ fn step_task(
     action: Action,
     ctx: StepContext,
     memory: Option<Arc<Mutex<TargetMemory>>>,
-    wait_first: Option<String>,
+    wait_first: Option<Arc<str>>,
 ) -> impl std::future::Future<Output = StepDone> + Send + 'static {
     let id = action.id;
     let step = async move {

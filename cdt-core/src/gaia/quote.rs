@@ -179,13 +179,16 @@ pub fn split(line: &str) -> Result<Vec<String>, QuoteError> {
     Ok(words)
 }
 
+/// The words of a command line as [`split_borrowed`] gives them: up to eight kept inline.
+pub(crate) type Words<'a> = smallvec::SmallVec<[std::borrow::Cow<'a, str>; 8]>;
+
 /// [`split`] without copying: a line with no quote or escape character splits into slices of
 /// itself. The simulated gateway splits every command it receives with this.
-pub(crate) fn split_borrowed(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, QuoteError> {
+pub(crate) fn split_borrowed(line: &str) -> Result<Words<'_>, QuoteError> {
     use std::borrow::Cow;
     let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\n');
     let bytes = line.as_bytes();
-    let mut words = Vec::with_capacity(8);
+    let mut words = Words::new();
     let mut at = 0;
     loop {
         while bytes.get(at).copied().is_some_and(blank) {

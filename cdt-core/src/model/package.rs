@@ -243,12 +243,19 @@ pub fn kind_from_file_name(file_name: &str) -> Result<PackageKind> {
         .ok_or_else(|| err("no Gaia version after `Check_Point_`; give its kind explicitly"))?;
     // The words after the version, walked again for each question (no allocation: the
     // simulator and the parsers ask this of every package name they meet).
-    let words = || rest.split('_').filter(|w| !w.is_empty());
-    let is = |w: &str, word: &str| w.eq_ignore_ascii_case(word);
-    let take = |w: &str| {
-        w.strip_prefix(['T', 't'])
-            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|n| n.parse::<u32>().ok())
+    // Split as bytes: `_` is ASCII, and so is every word looked for.
+    let words = || {
+        rest.as_bytes()
+            .split(|b| *b == b'_')
+            .filter(|w| !w.is_empty())
+    };
+    let is = |w: &[u8], word: &str| w.eq_ignore_ascii_case(word.as_bytes());
+    let take = |w: &[u8]| match w {
+        [b'T' | b't', digits @ ..] if !digits.is_empty() => digits.iter().try_fold(0u32, |n, b| {
+            let digit = b.is_ascii_digit().then(|| u32::from(b - b'0'))?;
+            n.checked_mul(10)?.checked_add(digit)
+        }),
+        _ => None,
     };
     // The first `T<number>` at or after the first word that is `word`.
     let take_after = |word: &str| words().skip_while(|w| !is(w, word)).find_map(take);
@@ -281,6 +288,25 @@ mod tests {
 
     fn kind(name: &str) -> PackageKind {
         kind_from_file_name(name).unwrap()
+    }
+
+    #[test]
+    fn a_jumbo_take_must_be_t_and_a_number_that_fits() {
+        assert_eq!(
+            kind("Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_t4294967295_FULL.tgz"),
+            PackageKind::Jumbo {
+                version: Version::R81_20,
+                take: u32::MAX
+            }
+        );
+        for name in [
+            "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T4294967296_FULL.tgz",
+            "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T_FULL.tgz",
+            "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T8x9_FULL.tgz",
+            "Check_Point_R81_20_JUMBO_HF_MAIN_Bundle_T-89_FULL.tgz",
+        ] {
+            assert!(kind_from_file_name(name).is_err(), "{name}");
+        }
     }
 
     #[test]

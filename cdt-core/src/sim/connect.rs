@@ -78,8 +78,17 @@ pub struct SimConnector {
 struct ReadFile {
     len: u64,
     modified: Option<std::time::SystemTime>,
+    /// When the size and modification time were last compared with the file's.
+    checked: std::time::Instant,
     file: LocalFile,
 }
+
+/// How long a comparison of a local file's size and modification time holds: copies within
+/// this long of the last comparison send the file as read then, without asking the file
+/// system again (10,000 targets copying one package ask it a few times, not 10,000). The
+/// kernel's own modification times are coarser than this (one scheduler tick, 1 to 10 ms), so
+/// the window adds no blind spot of a new kind.
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The simulated time now of the fleet kept in `dir` (by [`SimConnector::keep_state_in`]), and
 /// its scale (simulated seconds per real second): every process working on the fleet reads
@@ -191,16 +200,23 @@ impl SimConnector {
     }
 
     /// The local file at `path` as a copy sends it: read once, and again when its size or
-    /// modification time changed since.
+    /// modification time changed since (compared at most once per [`RECHECK_AFTER`]).
     fn local_file(&self, path: &Path) -> std::io::Result<LocalFile> {
-        let meta = std::fs::metadata(path)?;
-        let (len, modified) = (meta.len(), meta.modified().ok());
+        let now = std::time::Instant::now();
         let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(read) = files.get(path)
+            && now.saturating_duration_since(read.checked) < RECHECK_AFTER
+        {
+            return Ok(read.file.clone());
+        }
+        let meta = std::fs::metadata(path)?;
+        let (len, modified) = (meta.len(), meta.modified().ok());
+        if let Some(read) = files.get_mut(path)
             && read.len == len
             && read.modified == modified
             && modified.is_some()
         {
+            read.checked = now;
             return Ok(read.file.clone());
         }
         let file = LocalFile::read(path)?;
@@ -209,6 +225,7 @@ impl SimConnector {
             ReadFile {
                 len,
                 modified,
+                checked: now,
                 file: file.clone(),
             },
         );

@@ -374,7 +374,7 @@ fn reboot(sim: &mut Sim, host: &str) -> Reply {
 fn clish(sim: &mut Sim, host: &str, command: &str) -> Reply {
     let latency = sim.state.latency.command;
     let words = quote::split_borrowed(command).unwrap_or_default();
-    let w: Vec<&str> = words
+    let w: smallvec::SmallVec<[&str; 8]> = words
         .iter()
         .map(|w| w.as_ref())
         .filter(|w| *w != "not-interactive")

@@ -19,9 +19,13 @@ fn pad(s: &str, width: usize) -> String {
 
 /// Appends `s` left-aligned in `width` characters (as `{s:<width$}` does).
 fn push_padded(out: &mut String, s: &str, width: usize) {
+    const SPACES: &str = "                                ";
     out.push_str(s);
-    for _ in s.chars().count()..width {
-        out.push(' ');
+    let mut missing = width.saturating_sub(s.chars().count());
+    while missing > 0 {
+        let n = missing.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        missing -= n;
     }
 }
 
@@ -68,11 +72,10 @@ pub(crate) fn cphaprob_state(
     } else {
         pnotes.join(", ")
     };
+    let boot = ctime(boot);
     let _ = write!(
         out,
-        "\n\nActive PNOTEs: {pnotes}\n\nLast member state change event:\n   Event Code:                 CLUS-114904\n   State change:               ACTIVE(!) -> ACTIVE\n   Reason for state change:    Reason for ACTIVE! alert has been resolved\n   Event time:                 {}\n\nCluster failover count:\n   Failover counter:           {failovers}\n   Time of counter reset:      {} (reboot)\n\n",
-        ctime(boot),
-        ctime(boot)
+        "\n\nActive PNOTEs: {pnotes}\n\nLast member state change event:\n   Event Code:                 CLUS-114904\n   State change:               ACTIVE(!) -> ACTIVE\n   Reason for state change:    Reason for ACTIVE! alert has been resolved\n   Event time:                 {boot}\n\nCluster failover count:\n   Failover counter:           {failovers}\n   Time of counter reset:      {boot} (reboot)\n\n",
     );
     out
 }
@@ -86,15 +89,31 @@ pub(crate) fn ctime(t: Timestamp) -> String {
 pub(crate) fn cpwd_list(h: &Host) -> String {
     let mut out = String::with_capacity(64 + 72 * h.processes.len());
     out.push_str("APP        PID    STAT  #START  START_TIME             MON  COMMAND\n");
-    let start = h.last_boot.strftime("[%H:%M:%S] %-d/%-m/%Y").to_string();
-    for (i, app) in h.processes.iter().enumerate() {
+    // `[%H:%M:%S] %-d/%-m/%Y`, written once for every row.
+    let boot = jiff::tz::Offset::UTC.to_datetime(h.last_boot);
+    let start = format!(
+        "[{:02}:{:02}:{:02}] {}/{}/{}",
+        boot.hour(),
+        boot.minute(),
+        boot.second(),
+        boot.day(),
+        boot.month(),
+        boot.year()
+    );
+    let mut digits = [0u8; 20];
+    for (i, app) in (0u64..).zip(h.processes.iter()) {
         push_padded(&mut out, app, 11);
-        push_padded(&mut out, &(4000 + i * 37).to_string(), 7);
-        push_padded(&mut out, "E", 6);
-        push_padded(&mut out, "1", 8);
+        push_padded(
+            &mut out,
+            crate::json::decimal(4000 + i * 37, &mut digits),
+            7,
+        );
+        out.push_str("E     1       ");
         push_padded(&mut out, &start, 23);
-        push_padded(&mut out, "Y", 5);
-        out.extend(app.chars().map(|c| c.to_ascii_lowercase()));
+        out.push_str("Y    ");
+        let at = out.len();
+        out.push_str(app);
+        out[at..].make_ascii_lowercase();
         out.push('\n');
     }
     out
@@ -232,4 +251,34 @@ pub(crate) fn installer_build(build: u32) -> String {
     format!(
         "Agent: Enabled\nBuild number: {build} (agent build is up to date)\nNetwork connection: not connected\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Version;
+
+    #[test]
+    fn cpwd_list_rows_line_up_under_the_header_with_the_boot_time() {
+        let boot: Timestamp = "2026-03-04T05:06:07Z".parse().unwrap();
+        let h = Host::new("gw-1", "10.0.0.1".into(), Version::R81_20, Some(41), boot);
+        let text = cpwd_list(&h);
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let first = lines.next().unwrap();
+        assert_eq!(
+            first,
+            "CI_CLEANUP 4000   E     1       [05:06:07] 4/3/2026    Y    ci_cleanup"
+        );
+        for column in ["PID", "STAT", "#START", "START_TIME", "MON", "COMMAND"] {
+            let at = header.find(column).unwrap();
+            assert!(
+                lines
+                    .clone()
+                    .all(|row| row.as_bytes()[at - 1] == b' ' && row.as_bytes()[at] != b' '),
+                "{column} at {at}:\n{text}"
+            );
+        }
+        assert_eq!(lines.count(), h.processes.len() - 1);
+    }
 }

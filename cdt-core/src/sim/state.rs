@@ -1,6 +1,7 @@
 //! The simulated fleet's state: hosts, clusters, the Management Server, pending operations.
 //! Serialisable, so a fleet outlives the process driving it (state kept on disk).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
@@ -142,22 +143,23 @@ pub(crate) fn build_of(v: Version) -> u32 {
 
 /// The processes a host's `cpwd` runs, by `APP` name. Whether the firewall (`FWD`) is among
 /// them is asked on every command (it decides the host's service), so it is kept beside the
-/// set rather than looked up in it. Written as the set of names alone.
+/// set rather than looked up in it. Written as the set of names alone. The standard names are
+/// borrowed, not copied: every reboot starts them all again.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(from = "BTreeSet<String>")]
 pub(crate) struct Processes {
-    names: BTreeSet<String>,
+    names: BTreeSet<Cow<'static, str>>,
     firewall: bool,
 }
 
 impl Processes {
     /// The processes named.
-    pub(crate) fn new(names: &[&str]) -> Processes {
-        names
-            .iter()
-            .map(|n| (*n).to_string())
-            .collect::<BTreeSet<String>>()
-            .into()
+    pub(crate) fn new(names: &[&'static str]) -> Processes {
+        let names: BTreeSet<Cow<'static, str>> = names.iter().map(|n| Cow::Borrowed(*n)).collect();
+        Processes {
+            firewall: names.contains(FIREWALL),
+            names,
+        }
     }
 
     /// Whether the firewall (`FWD`) runs.
@@ -172,8 +174,8 @@ impl Processes {
     }
 
     /// The names, in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &String> {
-        self.names.iter()
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|n| &**n)
     }
 
     /// How many.
@@ -189,7 +191,7 @@ impl From<BTreeSet<String>> for Processes {
     fn from(names: BTreeSet<String>) -> Processes {
         Processes {
             firewall: names.contains(FIREWALL),
-            names,
+            names: names.into_iter().map(Cow::Owned).collect(),
         }
     }
 }

@@ -168,8 +168,16 @@ fn rows<'a, T, C: FromIterator<T>>(
 }
 
 fn is_header(text: &str) -> bool {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    words.first() == Some(&"APP") && words.contains(&"PID") && words.contains(&"STAT")
+    let mut words = text.split_whitespace();
+    if words.next() != Some("APP") {
+        return false;
+    }
+    let (mut pid, mut stat) = (false, false);
+    for w in words {
+        pid |= w == "PID";
+        stat |= w == "STAT";
+    }
+    pid && stat
 }
 
 fn is_number(word: &str) -> bool {

@@ -65,15 +65,19 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
+/// The content lines of a reply as [`reply_lines`] gives them: the lines of a usual reply
+/// (`cphaprob state` has about twenty) kept inline.
+pub(crate) type Lines<'a> = smallvec::SmallVec<[Line<'a>; 24]>;
+
 /// The content lines of a text reply (without blank lines, prompt lines with or without an
 /// echoed command, `watch` header lines and syslog broadcast messages), or the error the reply
 /// itself says: [`ParseError::Empty`] when nothing is left, [`ParseError::Clish`] when clish
 /// refused the command (as [`clish_error`](super::clish::clish_error) finds it).
-pub(crate) fn reply_lines(input: &str) -> Result<Vec<Line<'_>>, ParseError> {
+pub(crate) fn reply_lines(input: &str) -> Result<Lines<'_>, ParseError> {
     // One pass: clish's error (looked for on every line that is not a prompt, as
     // [`clish_error`] does) and the content lines.
     let bad_parameter = input.contains(super::clish::BAD_PARAMETER);
-    let mut out = Vec::new();
+    let mut out = Lines::new();
     let mut after_syslog_banner = false;
     for line in physical_lines(input) {
         let follows_banner = std::mem::take(&mut after_syslog_banner);

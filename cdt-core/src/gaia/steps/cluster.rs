@@ -15,7 +15,7 @@ use crate::rollout::{Outcome, Phase, Step};
 
 fn cluster(ctx: &StepContext) -> StepResult<&ClusterInfo> {
     ctx.cluster
-        .as_ref()
+        .as_deref()
         .ok_or_else(|| StepError::Failed("the step has no cluster".into()))
 }
 

@@ -18,6 +18,7 @@ mod files;
 mod management;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::SignedDuration;
@@ -114,11 +115,11 @@ pub struct ManagementInfo {
 #[derive(Debug, Clone)]
 pub struct StepContext {
     /// The target's host name, for target steps.
-    pub host: Option<String>,
+    pub host: Option<Arc<str>>,
     /// The object whose version or policy changes: the gateway, or its cluster.
-    pub object: String,
+    pub object: Arc<str>,
     /// The cluster, for cluster steps and members.
-    pub cluster: Option<ClusterInfo>,
+    pub cluster: Option<Arc<ClusterInfo>>,
     /// The package's kind (install or upgrade, reboot grace).
     pub package_kind: PackageKind,
     /// The Management Server and the run's shared session, when there is one.
