@@ -29,7 +29,7 @@ use std::sync::Arc;
 use futures_util::FutureExt as _;
 use futures_util::stream::{FuturesUnordered, StreamExt as _};
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::{Mutex, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::error::{Error, Result};
 use crate::formats::config::LogLevel;
@@ -317,8 +317,11 @@ impl Driver {
     ) -> Result<Totals, (Totals, Error)> {
         let package_kind = rollout.package_kind();
         let clock = self.hosts.clock();
-        let memories: Vec<Arc<Mutex<TargetMemory>>> = (0..rollout.targets().len())
-            .map(|_| Arc::new(Mutex::new(TargetMemory::default())))
+        // What each target's steps remember between them. A target runs one step at a time:
+        // its memory goes with the step and comes back with the outcome. (A step that panics
+        // loses it, and the target's later steps start from nothing, as on a resumed run.)
+        let mut memories: Vec<Option<TargetMemory>> = (0..rollout.targets().len())
+            .map(|_| Some(TargetMemory::default()))
             .collect();
         // The steps in flight, polled here rather than spawned as tasks of their own: a step
         // mostly waits on its transport, and spawning moved each step's future (over a
@@ -327,6 +330,7 @@ impl Driver {
         // panicking task did.
         let mut tasks = steps_in_flight(step_task);
         let mut names = Names::new(&rollout);
+        let mut ready = Vec::new();
         let mut failovers: crate::FastMap<ActionId, (String, String)> = crate::FastMap::default();
         let mut cancelled = false;
         let mut approvals_closed = false;
@@ -359,7 +363,14 @@ impl Driver {
         macro_rules! take_in {
             ($joined:expr) => {{
                 let taken = match $joined {
-                    Some((_, Ok(result))) => Some(result),
+                    Some((_, Ok((id, outcome, failed_over_to, memory)))) => {
+                        if let Some((t, memory)) = memory
+                            && let Some(slot) = memories.get_mut(t.0)
+                        {
+                            *slot = Some(memory);
+                        }
+                        Some((id, outcome, failed_over_to))
+                    }
                     Some((id, Err(panic))) => Some((
                         id,
                         Outcome::Failed(format!(
@@ -398,10 +409,8 @@ impl Driver {
             }};
         }
         loop {
-            while let Some(event) = rollout.poll_event() {
-                // Waiting for room: a slow consumer slows the run, it never loses events.
-                let _ = events.send(DriverEvent::Rollout { event }).await;
-            }
+            // Waiting for room: a slow consumer slows the run, it never loses events.
+            publish(&mut rollout, &events, &mut ready).await;
             while let Some(action) = rollout.poll_action() {
                 pending.push(action);
             }
@@ -440,7 +449,13 @@ impl Driver {
                 }
                 let ctx = self.context(&rollout, &mut names, &action, package_kind);
                 let memory = match action.subject {
-                    Subject::Target(t) => memories.get(t.0).cloned(),
+                    Subject::Target(t) => Some((
+                        t,
+                        memories
+                            .get_mut(t.0)
+                            .and_then(Option::take)
+                            .unwrap_or_default(),
+                    )),
                     Subject::Cluster(_) => None,
                 };
                 let hosts = self.hosts.clone();
@@ -467,9 +482,7 @@ impl Driver {
                 tasks.push(step_task(hosts, action, ctx, memory, wait_first));
             }
             if tasks.is_empty() && (rollout.is_finished() || failure.is_some()) {
-                while let Some(event) = rollout.poll_event() {
-                    let _ = events.send(DriverEvent::Rollout { event }).await;
-                }
+                publish(&mut rollout, &events, &mut ready).await;
                 if let Some(j) = journal.as_deref_mut()
                     && let Err(e) = j.sync()
                 {
@@ -703,7 +716,7 @@ fn step_task(
     hosts: Arc<DriverHosts>,
     action: Action,
     ctx: StepContext,
-    memory: Option<Arc<Mutex<TargetMemory>>>,
+    memory: Option<(TargetId, TargetMemory)>,
     wait_first: Option<Arc<str>>,
 ) -> impl std::future::Future<Output = StepDone> + Send + 'static {
     let id = action.id;
@@ -711,19 +724,18 @@ fn step_task(
         if let Some(host) = wait_first
             && let Some(outcome) = steps::wait_reachable(hosts.as_ref(), &host, &ctx.waits).await
         {
-            return (id, outcome, None);
+            return (id, outcome, None, memory);
         }
         match memory {
-            Some(m) => {
-                let mut m = m.lock().await;
+            Some((t, mut m)) => {
                 let outcome = steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut m).await;
-                (id, outcome, None)
+                (id, outcome, None, Some((t, m)))
             }
             None => {
                 let mut scratch = TargetMemory::default();
                 let outcome =
                     steps::run_step(hosts.as_ref(), &action.step, &ctx, &mut scratch).await;
-                (id, outcome, scratch.failed_over_to)
+                (id, outcome, scratch.failed_over_to, None)
             }
         }
     };
@@ -735,6 +747,29 @@ fn step_task(
         .map(move |done| (id, done))
 }
 
+/// Publishes every event the rollout has ready, in order, reserving room for them together
+/// (one wait for the channel's capacity per batch rather than one per event). A closed
+/// receiver drops them, as a failed `send` did.
+async fn publish(
+    rollout: &mut Rollout,
+    events: &mpsc::Sender<DriverEvent>,
+    ready: &mut Vec<crate::rollout::Event>,
+) {
+    ready.extend(std::iter::from_fn(|| rollout.poll_event()));
+    let mut ready = ready.drain(..);
+    while ready.len() > 0 {
+        let Ok(permits) = events
+            .reserve_many(ready.len().min(events.max_capacity()))
+            .await
+        else {
+            return;
+        };
+        for (permit, event) in permits.zip(ready.by_ref()) {
+            permit.send(DriverEvent::Rollout { event });
+        }
+    }
+}
+
 async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -742,10 +777,16 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// A finished step: its action, and what it returned or how it panicked.
+/// A finished step: its action, and what it returned (with the target's memory, for a target
+/// step) or how it panicked.
 type StepDone = (
     ActionId,
-    std::thread::Result<(ActionId, Outcome, Option<String>)>,
+    std::thread::Result<(
+        ActionId,
+        Outcome,
+        Option<String>,
+        Option<(TargetId, TargetMemory)>,
+    )>,
 );
 
 /// The message a panic carried, when it was text.

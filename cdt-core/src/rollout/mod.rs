@@ -85,7 +85,7 @@ mod spec;
 mod target;
 mod types;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use jiff::Timestamp;
 
@@ -172,7 +172,9 @@ pub struct Rollout {
     phase: RunPhase,
     runs: Vec<target::TargetRun>,
     cluster_runs: Vec<cluster::ClusterRun>,
-    in_flight: BTreeMap<ActionId, InFlight>,
+    /// The actions sent and not yet answered (only looked up, never walked: a hash map, whose
+    /// removals do not shift entries as a B-tree's do).
+    in_flight: crate::FastMap<ActionId, InFlight>,
     next_action: u64,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
@@ -284,7 +286,7 @@ impl Rollout {
             batches,
             planned_steps,
             phase: RunPhase::NotStarted,
-            in_flight: BTreeMap::new(),
+            in_flight: crate::FastMap::default(),
             next_action: 0,
             actions: VecDeque::new(),
             events: VecDeque::new(),
