@@ -85,9 +85,10 @@ struct ReadFile {
 
 /// How long a comparison of a local file's size and modification time holds: copies within
 /// this long of the last comparison send the file as read then, without asking the file
-/// system again (10,000 targets copying one package ask it a few times, not 10,000). The
-/// kernel's own modification times are coarser than this (one scheduler tick, 1 to 10 ms), so
-/// the window adds no blind spot of a new kind.
+/// system again (10,000 targets copying one package ask it a few times, not 10,000). A file
+/// rewritten less than this after a copy was checked may go out as it was for the rest of
+/// the window; kernels that take file times from the scheduler tick (1 to 10 ms) already hid
+/// changes that close together.
 const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The simulated time now of the fleet kept in `dir` (by [`SimConnector::keep_state_in`]), and

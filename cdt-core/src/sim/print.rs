@@ -57,15 +57,12 @@ pub(crate) fn cphaprob_state(
         } else {
             "0%"
         };
-        let _ = writeln!(
-            out,
-            "{}{}{}{}{}",
-            pad(&id, 11),
-            pad(address, 16),
-            pad(load, 16),
-            pad(state, 15),
-            name
-        );
+        push_padded(&mut out, &id, 11);
+        push_padded(&mut out, address, 16);
+        push_padded(&mut out, load, 16);
+        push_padded(&mut out, state, 15);
+        out.push_str(name);
+        out.push('\n');
     }
     let pnotes = if pnotes.is_empty() {
         "None".to_string()

@@ -74,13 +74,18 @@ enum Column {
 }
 
 fn column_of(title: &str) -> Column {
-    let lower = title.trim().to_ascii_lowercase();
-    match lower.as_str() {
-        "display name" | "package name" | "name" | "package" => Column::Name,
-        "type" | "category" => Column::Kind,
-        "status" | "state" => Column::Status,
-        "num" | "number" | "no." | "no" | "#" => Column::Number,
-        _ => Column::Skipped,
+    let title = title.trim();
+    let is = |names: &[&str]| names.iter().any(|n| title.eq_ignore_ascii_case(n));
+    if is(&["display name", "package name", "name", "package"]) {
+        Column::Name
+    } else if is(&["type", "category"]) {
+        Column::Kind
+    } else if is(&["status", "state"]) {
+        Column::Status
+    } else if is(&["num", "number", "no.", "no", "#"]) {
+        Column::Number
+    } else {
+        Column::Skipped
     }
 }
 
