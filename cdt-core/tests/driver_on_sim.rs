@@ -87,6 +87,39 @@ async fn deploy_sized(
     reach: Reach,
     bytes: Option<usize>,
 ) -> Run {
+    let listener = Listener {
+        capacity: 16,
+        slow: false,
+    };
+    deploy_heard(
+        package_name,
+        faults,
+        extra_plan,
+        edit,
+        reach,
+        bytes,
+        listener,
+    )
+    .await
+}
+
+/// How the run's events are listened to: through a channel of `capacity`, by a consumer that
+/// lets the runtime run other tasks a few times before each event it takes when `slow`.
+struct Listener {
+    capacity: usize,
+    slow: bool,
+}
+
+/// Like [`deploy_sized`], with the events heard by `listener`.
+async fn deploy_heard(
+    package_name: &str,
+    faults: &str,
+    extra_plan: &str,
+    edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
+    reach: Reach,
+    bytes: Option<usize>,
+    listener: Listener,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let package_path = package_file(dir.path(), package_name, bytes);
     let fleet = FleetFile::parse(
@@ -155,10 +188,16 @@ async fn deploy_sized(
         Arc::new(connector.clone())
     };
     let driver = Driver::new(transport, Arc::new(connector.clock()), settings);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(listener.capacity);
     let collector = tokio::spawn(async move {
         let mut events = Vec::new();
-        while let Some(e) = rx.recv().await {
+        loop {
+            if listener.slow {
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            let Some(e) = rx.recv().await else { break };
             events.push(e);
         }
         events
@@ -172,6 +211,45 @@ async fn deploy_sized(
         connector,
         rollout_targets,
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_consumer_slower_than_the_run_hears_every_event_in_order_through_a_one_slot_channel() {
+    let heard = |capacity, slow| {
+        deploy_heard(
+            UPGRADE,
+            "",
+            "",
+            |_| {},
+            Reach::Direct,
+            None,
+            Listener { capacity, slow },
+        )
+    };
+    let roomy = heard(100_000, false).await;
+    let narrow = heard(1, true).await;
+    // Each run keeps its package in a folder of its own: its name is left out.
+    let rollout_events = |run: &Run| -> Vec<String> {
+        run.events
+            .iter()
+            .filter_map(|e| match e {
+                DriverEvent::Rollout { event } => Some(
+                    format!("{event:?}")
+                        .split('"')
+                        .map(|part| part.rsplit('/').next().unwrap_or(part))
+                        .collect::<Vec<_>>()
+                        .join("\""),
+                ),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(rollout_events(&roomy).len() > 100);
+    assert_eq!(rollout_events(&narrow), rollout_events(&roomy));
+    assert_eq!(
+        format!("{:?}", narrow.totals),
+        format!("{:?}", roomy.totals)
+    );
 }
 
 fn members() -> [(&'static str, &'static [&'static str]); 3] {
