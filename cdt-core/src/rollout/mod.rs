@@ -156,6 +156,54 @@ struct InFlight {
     critical: bool,
 }
 
+/// The actions sent and not yet answered, by id. Ids are issued in increasing order and are
+/// mostly answered in about that order, so they are kept in a window of slots that starts at
+/// the oldest unanswered id: issuing appends, answering empties a slot, and the window's front
+/// moves past the emptied slots. It holds at most the actions issued while its oldest one is
+/// in flight.
+#[derive(Debug, Clone, Default)]
+struct InFlightActions {
+    /// The id of the first slot.
+    first: u64,
+    slots: VecDeque<Option<InFlight>>,
+}
+
+impl InFlightActions {
+    /// Records `flight` under `id`, which is newer than every id recorded before.
+    fn insert(&mut self, id: ActionId, flight: InFlight) {
+        debug_assert!(
+            self.slots.is_empty() || id.0 >= self.first,
+            "action ids are issued in increasing order"
+        );
+        if self.slots.is_empty() {
+            self.first = id.0;
+        }
+        let Some(at) =
+            id.0.checked_sub(self.first)
+                .and_then(|at| usize::try_from(at).ok())
+        else {
+            return;
+        };
+        while self.slots.len() <= at {
+            self.slots.push_back(None);
+        }
+        if let Some(slot) = self.slots.get_mut(at) {
+            *slot = Some(flight);
+        }
+    }
+
+    /// Takes the action `id` out, if it is in flight.
+    fn remove(&mut self, id: ActionId) -> Option<InFlight> {
+        let at = usize::try_from(id.0.checked_sub(self.first)?).ok()?;
+        let flight = self.slots.get_mut(at)?.take()?;
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        Some(flight)
+    }
+}
+
 /// The deployment state machine. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct Rollout {
@@ -172,9 +220,8 @@ pub struct Rollout {
     phase: RunPhase,
     runs: Vec<target::TargetRun>,
     cluster_runs: Vec<cluster::ClusterRun>,
-    /// The actions sent and not yet answered (only looked up, never walked: a hash map, whose
-    /// removals do not shift entries as a B-tree's do).
-    in_flight: crate::FastMap<ActionId, InFlight>,
+    /// The actions sent and not yet answered.
+    in_flight: InFlightActions,
     next_action: u64,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
@@ -286,7 +333,7 @@ impl Rollout {
             batches,
             planned_steps,
             phase: RunPhase::NotStarted,
-            in_flight: crate::FastMap::default(),
+            in_flight: InFlightActions::default(),
             next_action: 0,
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -405,7 +452,7 @@ impl Rollout {
     /// Reports how action `id` ended. Errors (changing nothing) for an unknown action or one
     /// already reported.
     pub fn handle_outcome(&mut self, id: ActionId, outcome: Outcome, now: Timestamp) -> Result<()> {
-        let Some(flight) = self.in_flight.remove(&id) else {
+        let Some(flight) = self.in_flight.remove(id) else {
             return Err(Error::Rollout(format!(
                 "outcome for action {} that is not in flight",
                 id.0
@@ -747,5 +794,59 @@ impl Rollout {
             at: now,
             totals: self.totals,
         });
+    }
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::*;
+
+    fn flight(t: usize) -> InFlight {
+        InFlight {
+            owner: Owner::Program(TargetId(t)),
+            subject: Subject::Target(TargetId(t)),
+            step: Step::CheckClusterState {
+                phase: Phase::Before,
+            },
+            critical: false,
+        }
+    }
+
+    #[test]
+    fn actions_answered_in_any_order_come_out_once_and_the_window_shrinks_behind_them() {
+        let mut in_flight = InFlightActions::default();
+        for id in 10..15 {
+            in_flight.insert(ActionId(id), flight(usize::try_from(id).unwrap()));
+        }
+        let owner = |f: Option<InFlight>| f.map(|f| f.owner);
+        assert_eq!(
+            owner(in_flight.remove(ActionId(12))),
+            Some(Owner::Program(TargetId(12)))
+        );
+        assert_eq!(
+            owner(in_flight.remove(ActionId(12))),
+            None,
+            "answered twice"
+        );
+        assert_eq!(in_flight.slots.len(), 5, "the oldest is still in flight");
+        assert_eq!(
+            owner(in_flight.remove(ActionId(10))),
+            Some(Owner::Program(TargetId(10)))
+        );
+        assert_eq!(
+            owner(in_flight.remove(ActionId(11))),
+            Some(Owner::Program(TargetId(11)))
+        );
+        assert_eq!((in_flight.first, in_flight.slots.len()), (13, 2));
+        assert_eq!(owner(in_flight.remove(ActionId(9))), None, "never issued");
+        assert_eq!(owner(in_flight.remove(ActionId(99))), None, "never issued");
+        in_flight.insert(ActionId(15), flight(15));
+        for id in [14, 13, 15] {
+            assert!(in_flight.remove(ActionId(id)).is_some(), "{id}");
+        }
+        assert!(in_flight.slots.is_empty());
+        in_flight.insert(ActionId(20), flight(20));
+        assert_eq!((in_flight.first, in_flight.slots.len()), (20, 1));
+        assert!(in_flight.remove(ActionId(20)).is_some());
     }
 }
