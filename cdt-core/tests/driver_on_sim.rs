@@ -75,30 +75,14 @@ async fn deploy_with(
     edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
     reach: Reach,
 ) -> Run {
-    deploy_sized(package_name, faults, extra_plan, edit, reach, None).await
-}
-
-/// Like [`deploy_with`], with a package file of `bytes` bytes when given.
-async fn deploy_sized(
-    package_name: &str,
-    faults: &str,
-    extra_plan: &str,
-    edit: impl FnOnce(&mut cdt_core::candidates::CandidatesList),
-    reach: Reach,
-    bytes: Option<usize>,
-) -> Run {
-    let listener = Listener {
-        capacity: 16,
-        slow: false,
-    };
     deploy_heard(
         package_name,
         faults,
         extra_plan,
         edit,
         reach,
-        bytes,
-        listener,
+        None,
+        Listener::default(),
     )
     .await
 }
@@ -110,7 +94,17 @@ struct Listener {
     slow: bool,
 }
 
-/// Like [`deploy_sized`], with the events heard by `listener`.
+impl Default for Listener {
+    fn default() -> Self {
+        Listener {
+            capacity: 16,
+            slow: false,
+        }
+    }
+}
+
+/// Like [`deploy_with`], with a package file of `bytes` bytes when given and the events heard
+/// by `listener`.
 async fn deploy_heard(
     package_name: &str,
     faults: &str,
@@ -402,7 +396,16 @@ const SEND_IMPORT_VERIFY: &str = r#"<send_package path="{package}"/><import_pack
 
 #[tokio::test(start_paused = true)]
 async fn a_package_sent_imported_verified_and_installed_is_listed_twice_and_checked_once() {
-    let run = deploy_sized(JUMBO, "", SEND_IMPORT_VERIFY, |_| {}, Reach::Direct, None).await;
+    let run = deploy_heard(
+        JUMBO,
+        "",
+        SEND_IMPORT_VERIFY,
+        |_| {},
+        Reach::Direct,
+        None,
+        Listener::default(),
+    )
+    .await;
     assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);
     // One listing before the import and one after; verify and install use the number found.
     assert_eq!(
@@ -417,13 +420,14 @@ async fn a_package_sent_imported_verified_and_installed_is_listed_twice_and_chec
 
 #[tokio::test(start_paused = true)]
 async fn a_package_over_one_mebibyte_is_looked_for_before_it_is_sent() {
-    let run = deploy_sized(
+    let run = deploy_heard(
         JUMBO,
         "",
         SEND_IMPORT_VERIFY,
         |_| {},
         Reach::Direct,
         Some(1024 * 1024 + 1),
+        Listener::default(),
     )
     .await;
     assert_eq!(run.totals.succeeded, 9, "{:#?}", run.totals);

@@ -155,7 +155,11 @@ pub(crate) struct Processes {
 impl Processes {
     /// The processes named.
     pub(crate) fn new(names: &[&'static str]) -> Processes {
-        let names: BTreeSet<Cow<'static, str>> = names.iter().map(|n| Cow::Borrowed(*n)).collect();
+        Processes::of(names.iter().map(|n| Cow::Borrowed(*n)).collect())
+    }
+
+    /// The processes `names`, with the firewall's flag worked out from them.
+    fn of(names: BTreeSet<Cow<'static, str>>) -> Processes {
         Processes {
             firewall: names.contains(FIREWALL),
             names,
@@ -189,10 +193,7 @@ pub(crate) const FIREWALL: &str = "FWD";
 
 impl From<BTreeSet<String>> for Processes {
     fn from(names: BTreeSet<String>) -> Processes {
-        Processes {
-            firewall: names.contains(FIREWALL),
-            names: names.into_iter().map(Cow::Owned).collect(),
-        }
+        Processes::of(names.into_iter().map(Cow::Owned).collect())
     }
 }
 
