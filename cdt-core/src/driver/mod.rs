@@ -463,18 +463,11 @@ impl Driver {
                 if let (Subject::Cluster(c), Step::Failover { from }) =
                     (action.subject, &action.step)
                 {
-                    let name = |t: TargetId| {
-                        rollout
-                            .targets()
-                            .get(t.0)
-                            .map(|t| t.name.clone())
-                            .unwrap_or_default()
-                    };
                     failovers.insert(
                         id,
                         (
-                            rollout.cluster_name(c).unwrap_or_default().to_string(),
-                            name(*from),
+                            names.cluster(c).to_string(),
+                            names.target(*from).to_string(),
                         ),
                     );
                 }
